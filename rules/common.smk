@@ -1,0 +1,66 @@
+"""Parse-time helpers: config validation, the store index, target lists and input functions."""
+
+import re
+
+from autoheal.config import check_config
+from autoheal.samples import skip_reason, store_index
+from autoheal.samples import select_stores
+
+check_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+INDEX = store_index(config["data"], config["cache_dir"])
+STORES = select_stores(INDEX, config["stores"])  # slug -> store entry (with "store_id")
+MODELS = list(config["models"])
+ITERATIONS = list(range(config["max_iterations"] + 1))
+
+
+wildcard_constraints:
+    store="[a-z0-9][a-z0-9.-]*",
+    model="|".join(re.escape(m) for m in MODELS),
+
+
+def is_skipped(store):
+    return skip_reason(STORES[store], config["min_samples_per_store"]) is not None
+
+
+def get_store_entry(wildcards):
+    entry = STORES[wildcards.store]
+    return {"store_id": entry["store_id"], "sha256": entry["sha256"]}
+
+
+def get_templates(wildcards):
+    templates = {"base": "prompts/base.md", "first": "prompts/first.md"}
+    if config["max_iterations"] > 0:
+        templates["improve"] = "prompts/improve.md"
+    return templates
+
+
+def get_candidates(wildcards):
+    if is_skipped(wildcards.store):
+        return []
+    files = expand(
+        "results/stores/{store}/{model}/iter{iter}/{split}.json",
+        store=wildcards.store,
+        model=MODELS,
+        iter=ITERATIONS,
+        split=["train", "test"],
+    )
+    files += expand(
+        "results/stores/{store}/baseline/iter0/{split}.json",
+        store=wildcards.store,
+        split=["train", "test"],
+    )
+    return files
+
+
+def get_sandbox_options():
+    return {
+        "min_tier": config["sandbox_min_tier"],
+        "soft_timeout_s": config["sandbox_soft_timeout_s"],
+        "hard_timeout_s": config["sandbox_hard_timeout_s"],
+        "load_timeout_s": config["sandbox_load_timeout_s"],
+    }
+
+
+def get_all_best():
+    return expand("results/stores/{store}/best.json", store=sorted(STORES))

@@ -1,0 +1,27 @@
+"""heal_store: the prompt -> script -> evaluation loop of one (store, model)."""
+
+from pathlib import Path
+
+from autoheal.heal import heal_store
+from autoheal.io import read_json
+from autoheal.logs import log_to
+from autoheal.prompts import Templates
+
+log = log_to(snakemake.log[0])
+inputs = snakemake.input
+templates = Templates.load(inputs.base, inputs.first, inputs.get("improve", inputs.first))
+records = heal_store(
+    read_json(inputs.samples),
+    model=snakemake.wildcards.model,
+    entry=snakemake.params.entry,
+    templates=templates,
+    out_dir=Path(snakemake.output.scripts[0]).parent.parent,
+    max_iterations=snakemake.params.max_iterations,
+    min_pass_rate=snakemake.params.min_pass_rate,
+    cache_dir=snakemake.params.cache_dir,
+    sandbox_options=snakemake.params.sandbox,
+    prompt_examples=snakemake.params.prompt_examples,
+    page_tokens=snakemake.params.prompt_page_tokens,
+)
+for record in records:
+    log.info("%s", record)

@@ -1,0 +1,5 @@
+import sys
+
+from autoheal.cli import main
+
+sys.exit(main())

@@ -1,0 +1,137 @@
+"""Stage 5: pick each store's best (model, iteration) and save it as the final script.
+
+Rule: the most TEST pages with every field right, then the most correct test cells, then the
+lowest median latency (then the earlier iteration and the model name, so the choice is
+deterministic).  Stopped iterations (copies), candidates without a script and the
+``baseline`` are never selected; the baseline is reported next to the winner.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .heal import BASELINE
+from .io import atomic_write_json, atomic_write_text, read_json
+
+__all__ = ["select_best", "candidate_rows", "final_name"]
+
+
+def final_name(slug: str, model: str, iteration: int) -> str:
+    return f"final_{slug}_{model}_iter{iteration}.py"
+
+
+def candidate_rows(store_slug: str, model: str, model_dir: Path, iterations: int) -> list[dict]:
+    """One row per iteration of one (store, model) from its train/test JSON files."""
+    rows = []
+    for n in range(iterations + 1):
+        it_dir = model_dir / f"iter{n}"
+        train = read_json(it_dir / "train.json")
+        test = read_json(it_dir / "test.json")
+        gen = train.get("generation", {})
+        rows.append(
+            {
+                "model": model,
+                "iteration": n,
+                "status": test["status"],
+                "reason": test.get("reason"),
+                "train_all_pct": train["all_pct"],
+                "test_all_pct": test["all_pct"],
+                "test_field_pct": test["field_pct"],
+                "test_pages_passed": test["pages_passed"],
+                "test_cells_correct": test["cells_correct"],
+                "fields_correct": test["fields_correct"],
+                "fields_total": test["fields_total"],
+                "latency_ms": test["latency_ms"],
+                "errors": test["errors"],
+                "tier": test.get("tier"),
+                "calls": gen.get("calls", 0),
+                "cached": gen.get("cached", False),
+                "input_tokens": gen.get("input_tokens", 0) or 0,
+                "output_tokens": gen.get("output_tokens", 0) or 0,
+                "cost_usd": gen.get("cost_usd", 0.0) or 0.0,
+                "script": str(it_dir / "script.py"),
+            }
+        )
+    return rows
+
+
+def _rank(row: dict) -> tuple:
+    latency = row["latency_ms"] if row["latency_ms"] is not None else float("inf")
+    return (-row["test_pages_passed"], -row["test_cells_correct"], latency, row["iteration"], row["model"])
+
+
+def _header(store_id: str, row: dict) -> str:
+    return (
+        f"# autoheal final script for store {json.dumps(store_id, ensure_ascii=True)}\n"
+        f"# model {row['model']}, iteration {row['iteration']}: test {row['test_all_pct']}% of pages "
+        f"fully correct, median latency {row['latency_ms']} ms\n"
+    )
+
+
+def select_best(
+    samples: dict,
+    model_dirs: dict[str, Path],
+    *,
+    iterations: dict[str, int],
+    final_dir: str | Path,
+    min_pass_rate: float,
+) -> dict:
+    """Choose the best candidate, write its final script, return the ``best.json`` document."""
+    store_slug = samples["slug"]
+    doc = {
+        "store_id": samples["store_id"],
+        "slug": store_slug,
+        "fields": samples["fields"],
+        "types": samples["types"],
+        "samples": samples["samples"],
+        "rows": samples["rows"],
+        "duplicates": len(samples["duplicates"]),
+        "train": len(samples["train"]),
+        "test": len(samples["test"]),
+        "presence": samples["presence"],
+        "skipped": samples["skipped"],
+        "status": "skipped" if samples["skipped"] else None,
+        "best": None,
+        "baseline": None,
+        "candidates": [],
+    }
+    final_dir = Path(final_dir)
+    _remove_finals(final_dir, store_slug)
+    if samples["skipped"]:
+        return doc
+    rows = []
+    for model, model_dir in model_dirs.items():
+        rows += candidate_rows(store_slug, model, Path(model_dir), iterations[model])
+    doc["candidates"] = rows
+    doc["baseline"] = next((r for r in rows if r["model"] == BASELINE), None)
+    eligible = [r for r in rows if r["model"] != BASELINE and r["status"] == "ok"]
+    if not eligible:
+        doc["status"] = "no_script"
+        return doc
+    best = min(eligible, key=_rank)
+    target = final_dir / final_name(store_slug, best["model"], best["iteration"])
+    source = Path(best["script"]).read_text(encoding="utf-8")
+    atomic_write_text(target, _header(samples["store_id"], best) + source)
+    doc["best"] = {**best, "final_script": str(target)}
+    doc["status"] = "healed" if (best["test_all_pct"] or 0) >= min_pass_rate else "below_target"
+    return doc
+
+
+_FINAL = re.compile(r"final_(?P<slug>[^_]+)_.+_iter\d+\.py")
+
+
+def _remove_finals(final_dir: Path, store_slug: str) -> None:
+    """Drop this store's earlier final scripts (slugs contain no ``_``, so the match is exact)."""
+    if not final_dir.is_dir():
+        return
+    for path in final_dir.glob(f"final_{store_slug}_*_iter*.py"):
+        match = _FINAL.fullmatch(path.name)
+        if match and match["slug"] == store_slug:
+            path.unlink(missing_ok=True)
+
+
+def write_best(doc: dict, path: str | Path) -> None:
+    atomic_write_json(path, doc)
+
