@@ -12,6 +12,6 @@ include: "rules/summary.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/summary.tsv",
-    default_target: True

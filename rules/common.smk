@@ -2,20 +2,27 @@
 
 import re
 
-from autoheal.config import check_config
-from autoheal.samples import skip_reason, store_index
-from autoheal.samples import select_stores
+from autoheal.cascade import RUNG_NAMES, heal_models, lower_rungs, rung
+from autoheal.config import check_config, check_keys
+from autoheal.samples import select_stores, skip_reason, store_index
 
 check_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 INDEX = store_index(config["data"], config["cache_dir"])
 STORES = select_stores(INDEX, config["stores"])  # slug -> store entry (with "store_id")
-MODELS = list(config["models"])
+REGISTRY = config["model_registry"]
+MODELS = heal_models(config["models"], REGISTRY, config["cascade"])
+KEY_VARIABLES = check_keys(MODELS, REGISTRY)  # names only; a missing key stops here
+
+
+envvars:
+    *KEY_VARIABLES,
+
 ITERATIONS = list(range(config["max_iterations"] + 1))
 
 
 wildcard_constraints:
-    store="[a-z0-9][a-z0-9.-]*",
+    store="[a-z0-9][a-z0-9._-]*",
     model="|".join(re.escape(m) for m in MODELS),
 
 
@@ -26,6 +33,17 @@ def is_skipped(store):
 def get_store_entry(wildcards):
     entry = STORES[wildcards.store]
     return {"store_id": entry["store_id"], "sha256": entry["sha256"]}
+
+
+def get_gate(wildcards):
+    """Train results of the cheaper rungs that decide whether this model runs (cascade)."""
+    lower = lower_rungs(wildcards.model, config["models"], REGISTRY, config["cascade"])
+    return expand(
+        "results/stores/{store}/{model}/iter{iter}/train.json",
+        store=wildcards.store,
+        model=lower,
+        iter=ITERATIONS,
+    )
 
 
 def get_templates(wildcards):
@@ -64,3 +82,7 @@ def get_sandbox_options():
 
 def get_all_best():
     return expand("results/stores/{store}/best.json", store=sorted(STORES))
+
+
+def get_rungs():
+    return {m: RUNG_NAMES[rung(REGISTRY[m])] for m in MODELS}

@@ -3,6 +3,7 @@ rule heal_store:
     input:
         unpack(get_templates),
         samples="results/stores/{store}/samples.json",
+        gate=get_gate,
     output:
         prompts=expand(
             "results/stores/{{store}}/{{model}}/iter{iter}/prompt.txt", iter=ITERATIONS
@@ -16,6 +17,14 @@ rule heal_store:
         test=expand(
             "results/stores/{{store}}/{{model}}/iter{iter}/test.json", iter=ITERATIONS
         ),
+    log:
+        "logs/heal_store/{store}/{model}.log",
+    benchmark:
+        "benchmarks/heal_store/{store}/{model}.tsv"
+    conda:
+        "../envs/autoheal.yaml"
+    resources:
+        llm_calls=1,
     params:
         entry=lambda wildcards: config["model_registry"][wildcards.model],
         max_iterations=config["max_iterations"],
@@ -24,12 +33,6 @@ rule heal_store:
         prompt_page_tokens=config["prompt_page_tokens"],
         sandbox=get_sandbox_options(),
         cache_dir=config["cache_dir"],
-    resources:
-        llm_calls=1,
-    log:
-        "logs/heal_store/{store}/{model}.log",
-    benchmark:
-        "benchmarks/heal_store/{store}/{model}.tsv"
     script:
         "../scripts/heal_store.py"
 
@@ -43,9 +46,11 @@ rule evaluate_baseline:
         script="results/stores/{store}/baseline/iter0/script.py",
         train="results/stores/{store}/baseline/iter0/train.json",
         test="results/stores/{store}/baseline/iter0/test.json",
-    params:
-        sandbox=get_sandbox_options(),
     log:
         "logs/evaluate_baseline/{store}.log",
+    conda:
+        "../envs/autoheal.yaml"
+    params:
+        sandbox=get_sandbox_options(),
     script:
         "../scripts/evaluate_baseline.py"

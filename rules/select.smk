@@ -5,11 +5,14 @@ rule select_best:
         candidates=get_candidates,
     output:
         "results/stores/{store}/best.json",
-    params:
-        models=MODELS,
-        max_iterations=config["max_iterations"],
-        min_pass_rate=config["min_pass_rate"],
     log:
         "logs/select_best/{store}.log",
+    conda:
+        "../envs/autoheal.yaml"
+    params:
+        models=MODELS,
+        rungs=get_rungs(),
+        max_iterations=config["max_iterations"],
+        min_pass_rate=config["min_pass_rate"],
     script:
         "../scripts/select_best.py"

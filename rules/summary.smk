@@ -8,5 +8,7 @@ rule summarize_results:
         text="results/summary.txt",
     log:
         "logs/summarize_results.log",
+    conda:
+        "../envs/autoheal.yaml"
     script:
         "../scripts/summarize_results.py"

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from autoheal.cascade import gate
 from autoheal.heal import heal_store
 from autoheal.io import read_json
 from autoheal.logs import log_to
@@ -9,6 +10,7 @@ from autoheal.prompts import Templates
 
 log = log_to(snakemake.log[0])
 inputs = snakemake.input
+cascade_skip = gate([read_json(p) for p in inputs.gate], snakemake.params.min_pass_rate)
 templates = Templates.load(inputs.base, inputs.first, inputs.get("improve", inputs.first))
 records = heal_store(
     read_json(inputs.samples),
@@ -22,6 +24,7 @@ records = heal_store(
     sandbox_options=snakemake.params.sandbox,
     prompt_examples=snakemake.params.prompt_examples,
     page_tokens=snakemake.params.prompt_page_tokens,
+    cascade_skip=cascade_skip,
 )
 for record in records:
     log.info("%s", record)

@@ -18,6 +18,7 @@ doc = select_best(
     iterations=iterations,
     final_dir="results/final",
     min_pass_rate=snakemake.params.min_pass_rate,
+    rungs=snakemake.params.rungs,
 )
 log.info("store %r: %s, best=%s", doc["store_id"], doc["status"], (doc["best"] or {}).get("final_script"))
 write_best(doc, snakemake.output[0])

@@ -5,7 +5,7 @@ import pytest
 from autoheal.io import atomic_write_json, atomic_write_text, read_json, slug
 
 
-@pytest.mark.parametrize("ident", ["abc", "store-1", "shop.example.com"])
+@pytest.mark.parametrize("ident", ["abc", "store-1", "shop.example.com", "maple_hardware"])
 def test_slug_keeps_safe_ids(ident):
     assert slug(ident) == ident
 
@@ -17,7 +17,7 @@ def test_slug_is_path_safe_and_injective():
     assert len(set(slugs)) == len(ids)
     assert len({s.lower() for s in slugs}) == len(ids)  # also on case-insensitive file systems
     for s in slugs:
-        assert "/" not in s and ".." not in s and "_" not in s and s and not s.startswith(".")
+        assert "/" not in s and ".." not in s and s == s.lower() and s and not s.startswith(".")
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path):

@@ -11,7 +11,6 @@ import csv
 import shutil
 
 import pytest
-
 from snakerun import copy_workflow, planned, run, write_data
 
 pytestmark = pytest.mark.slow

@@ -8,15 +8,17 @@ express: models must exist in the registry, the input file must exist.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-__all__ = ["ConfigError", "check_config", "DEFAULTS"]
+__all__ = ["ConfigError", "check_config", "check_keys", "DEFAULTS"]
 
 DEFAULTS = {
     "stores": [],
+    "cascade": True,
     "fields": {},
     "cache_dir": ".cache/autoheal",
     "prompt_examples": 3,
@@ -66,3 +68,26 @@ def check_config(config: dict, schema_path: str | Path, *, check_data: bool = Tr
     if check_data and not Path(config["data"]).exists():
         raise ConfigError(f"config key 'data': input file {config['data']!r} does not exist")
     return config
+
+
+def check_keys(models: list[str], registry: dict) -> list[str]:
+    """The API-key variables the enabled models read; ConfigError naming any that is unset.
+
+    Returns variable *names* only (for Snakemake's ``envvars:``), never values.
+    """
+    from .models import missing_keys
+    from .models.base import key_env_for
+
+    missing = missing_keys(models, registry)
+    if missing:
+        users = [m for m in models if set(key_env_for(registry[m])) & set(missing)]
+        raise ConfigError(
+            f"config key 'models': {', '.join(users)} need(s) the API key variable "
+            f"{' or '.join(missing)}, which is not set in the environment"
+        )
+    names = []
+    for model in models:
+        present = [n for n in key_env_for(registry[model]) if os.environ.get(n)]
+        if present and present[0] not in names:
+            names.append(present[0])
+    return names

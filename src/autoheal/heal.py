@@ -126,15 +126,22 @@ def heal_store(
     sandbox_options: dict | None = None,
     prompt_examples: int = 3,
     page_tokens: int = 8000,
+    cascade_skip: str | None = None,
 ) -> list[dict]:
     """Run the heal loop and write every iteration's files under ``out_dir/iter{n}/``.
 
-    Returns one short record per iteration (model, iteration, status, pass rates, restored).
+    ``cascade_skip`` (a reason) writes every iteration as ``cascade_skipped`` with no model
+    call (see :mod:`autoheal.cascade`).  Returns one short record per iteration.
     """
     out_dir = Path(out_dir)
     fields, types = samples["fields"], samples["types"]
     train = [Page.from_json(p) for p in samples["train"]]
     test = [Page.from_json(p) for p in samples["test"]]
+    if cascade_skip:
+        return [
+            _write_skipped(out_dir / f"iter{n}", n, model, samples, train, test, cascade_skip)
+            for n in range(max_iterations + 1)
+        ]
     is_baseline = model == BASELINE
     model_obj = None
     if is_baseline:
@@ -279,6 +286,18 @@ def _write_iteration(it_dir, done, system, prompt, model, n, store_id) -> None:
     meta = {"model": model, "iteration": n, "store_id": store_id, "generation": gen}
     for split in ("train", "test"):
         atomic_write_json(it_dir / f"{split}.json", {**meta, "split": split, **done[split]})
+
+
+def _write_skipped(it_dir, n, model, samples, train, test, reason) -> dict:
+    fields = samples["fields"]
+    done = {
+        "script": None,
+        "generation": {"status": "cascade_skipped", "reason": reason, "calls": 0},
+        "train": empty_evaluation(train, fields, "cascade_skipped", reason),
+        "test": empty_evaluation(test, fields, "cascade_skipped", reason),
+    }
+    _write_iteration(it_dir, done, "", f"({reason})", model, n, samples["store_id"])
+    return {"model": model, "iteration": n, "status": "cascade_skipped"}
 
 
 def _write_stopped(

@@ -7,8 +7,7 @@ so an interrupted job never leaves a half-written file that a rerun would take a
 injective: an id that is already a safe lower-case name is kept as is; anything else becomes a
 readable sanitised stem plus a short hash of the original id, so ids that differ only by case,
 by characters the sanitiser drops, or that contain ``/``, ``..``, quotes or unicode never map to
-the same directory.  Slugs never contain ``_``, which keeps ``final_{store}_{model}_iter{n}.py``
-unambiguous.
+the same directory.  Slugs are lower-case, so they stay distinct on case-insensitive file systems.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from pathlib import Path
 
 __all__ = ["atomic_write_text", "atomic_write_json", "read_json", "slug"]
 
-_SAFE = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?")
+_SAFE = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
 
 
 def slug(identifier: str) -> str:
@@ -36,12 +35,19 @@ def slug(identifier: str) -> str:
     return f"{stem}-{digest}"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | os.PathLike, text: str, *, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically (temp file + fsync + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
             handle.write(text)
             handle.flush()

@@ -9,7 +9,6 @@ deterministic).  Stopped iterations (copies), candidates without a script and th
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from .heal import BASELINE
@@ -77,6 +76,7 @@ def select_best(
     iterations: dict[str, int],
     final_dir: str | Path,
     min_pass_rate: float,
+    rungs: dict[str, str] | None = None,
 ) -> dict:
     """Choose the best candidate, write its final script, return the ``best.json`` document."""
     store_slug = samples["slug"]
@@ -96,15 +96,19 @@ def select_best(
         "best": None,
         "baseline": None,
         "candidates": [],
+        "rung": None,
+        "calls_saved": 0,
     }
     final_dir = Path(final_dir)
-    _remove_finals(final_dir, store_slug)
+    _remove_finals(final_dir, store_slug, list(model_dirs))
     if samples["skipped"]:
         return doc
     rows = []
     for model, model_dir in model_dirs.items():
         rows += candidate_rows(store_slug, model, Path(model_dir), iterations[model])
     doc["candidates"] = rows
+    # The cascade saved at least the first-inference call of every model it skipped.
+    doc["calls_saved"] = sum(1 for r in rows if r["iteration"] == 0 and r["status"] == "cascade_skipped")
     doc["baseline"] = next((r for r in rows if r["model"] == BASELINE), None)
     eligible = [r for r in rows if r["model"] != BASELINE and r["status"] == "ok"]
     if not eligible:
@@ -115,23 +119,18 @@ def select_best(
     source = Path(best["script"]).read_text(encoding="utf-8")
     atomic_write_text(target, _header(samples["store_id"], best) + source)
     doc["best"] = {**best, "final_script": str(target)}
+    doc["rung"] = (rungs or {}).get(best["model"])
     doc["status"] = "healed" if (best["test_all_pct"] or 0) >= min_pass_rate else "below_target"
     return doc
 
 
-_FINAL = re.compile(r"final_(?P<slug>[^_]+)_.+_iter\d+\.py")
-
-
-def _remove_finals(final_dir: Path, store_slug: str) -> None:
-    """Drop this store's earlier final scripts (slugs contain no ``_``, so the match is exact)."""
-    if not final_dir.is_dir():
-        return
-    for path in final_dir.glob(f"final_{store_slug}_*_iter*.py"):
-        match = _FINAL.fullmatch(path.name)
-        if match and match["slug"] == store_slug:
-            path.unlink(missing_ok=True)
+def _remove_finals(final_dir: Path, store_slug: str, models: list[str]) -> None:
+    """Drop this store's earlier final scripts (names built from the known models only, so a
+    store whose slug extends this one is never touched; the summary prunes the rest)."""
+    for model in models:
+        for n in range(6):
+            (final_dir / final_name(store_slug, model, n)).unlink(missing_ok=True)
 
 
 def write_best(doc: dict, path: str | Path) -> None:
     atomic_write_json(path, doc)
-

@@ -23,9 +23,13 @@ SUMMARY_COLUMNS = [
     "store_id", "slug", "samples", "train", "test", "model", "iteration",
     # <FIELD>_pct columns go here
     "all_pct", "fields_correct", "fields_total", "latency_ms", "status", "script",
-    "baseline_all_pct", "train_all_pct", "calls", "input_tokens", "output_tokens", "cost_usd",
-    "duplicates", "reason",
+    "baseline_all_pct", "train_all_pct", "rung", "calls", "calls_saved", "input_tokens",
+    "output_tokens", "cost_usd", "duplicates", "reason",
 ]  # fmt: skip
+
+
+_INT_COLUMNS = ["samples", "train", "test", "iteration", "fields_correct", "fields_total", "calls",
+                "calls_saved", "input_tokens", "output_tokens", "duplicates"]
 
 
 def _fields(docs: list[dict]) -> list[str]:
@@ -58,7 +62,9 @@ def _summary_row(doc: dict, fields: list[str]) -> dict:
         "script": best.get("final_script"),
         "baseline_all_pct": (doc["baseline"] or {}).get("test_all_pct"),
         "train_all_pct": best.get("train_all_pct"),
+        "rung": doc.get("rung"),
         "calls": calls,
+        "calls_saved": doc.get("calls_saved", 0),
         "input_tokens": sum(r["input_tokens"] for r in rows),
         "output_tokens": sum(r["output_tokens"] for r in rows),
         "cost_usd": round(sum(r["cost_usd"] for r in rows), 6),
@@ -100,6 +106,10 @@ def _candidate_rows(doc: dict, fields: list[str]) -> list[dict]:
     return out
 
 
+def _int(value) -> int | None:
+    return None if value is None or value != value else int(value)
+
+
 def _fmt(value, suffix="") -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "-"
@@ -127,9 +137,8 @@ def render_console(summary: pd.DataFrame, candidates: pd.DataFrame, fields: list
                "Latency", "Iter", "Base %", "Status"]  # fmt: skip
     rows = []
     for r in done.to_dict("records"):
-        fields_cell = "-" if r["fields_total"] is None or r["fields_total"] != r["fields_total"] else (
-            f"{int(r['fields_correct'])}/{int(r['fields_total'])}"
-        )
+        total = _int(r["fields_total"])
+        fields_cell = "-" if total is None else f"{_int(r['fields_correct'])}/{total}"
         rows.append(
             [
                 str(r["store_id"]),
@@ -139,7 +148,7 @@ def render_console(summary: pd.DataFrame, candidates: pd.DataFrame, fields: list
                 _fmt(r["all_pct"]),
                 fields_cell,
                 _fmt(r["latency_ms"], " ms"),
-                _fmt(None if r["iteration"] != r["iteration"] else r["iteration"] and int(r["iteration"])),
+                _fmt(_int(r["iteration"])),
                 _fmt(r["baseline_all_pct"]),
                 str(r["status"]),
             ]
@@ -165,7 +174,11 @@ def render_console(summary: pd.DataFrame, candidates: pd.DataFrame, fields: list
     out.append("Best model distribution: " + (", ".join(f"{m}: {c}" for m, c in models.most_common()) or "-"))
     calls = int(summary["calls"].sum())
     cost = float(summary["cost_usd"].sum())
-    out.append(f"Model calls: {calls}; cost ${cost:.4f}")
+    saved = int(summary["calls_saved"].sum())
+    out.append(f"Model calls: {calls} (cost ${cost:.4f}); calls saved by the cascade: at least {saved}")
+    rungs = Counter(r["rung"] for r in recs if isinstance(r["rung"], str))
+    if rungs:
+        out.append("Healed by rung: " + ", ".join(f"{k}: {v}" for k, v in rungs.most_common()))
     skipped = summary[summary["status"] == "skipped"]
     if len(skipped):
         out.append("")
@@ -202,6 +215,8 @@ def summarize(best_paths: list[str | Path], out_dir: str | Path) -> str:
     fields = _fields(docs)
     columns = SUMMARY_COLUMNS[:7] + [f"{f}_pct" for f in fields] + SUMMARY_COLUMNS[7:]
     summary = pd.DataFrame([_summary_row(d, fields) for d in docs], columns=columns)
+    for col in _INT_COLUMNS:
+        summary[col] = summary[col].astype("Int64")
     cand = pd.DataFrame([row for d in docs for row in _candidate_rows(d, fields)])
     atomic_write_text(out_dir / "summary.tsv", summary.to_csv(sep="\t", index=False))
     atomic_write_text(out_dir / "candidates.tsv", cand.to_csv(sep="\t", index=False))
