@@ -4,12 +4,15 @@ import re
 
 from autoheal.cascade import RUNG_NAMES, heal_models, lower_rungs, rung
 from autoheal.config import check_config, check_keys
-from autoheal.samples import select_stores, skip_reason, store_index
+from autoheal.samples import index_warnings, select_stores, skip_reason, store_index
 
 check_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 INDEX = store_index(config["data"], config["cache_dir"])
 STORES = select_stores(INDEX, config["stores"])  # slug -> store entry (with "store_id")
+if workflow.is_main_process:
+    for warning in index_warnings(INDEX):
+        logger.warning(f"autoheal: {warning}")
 REGISTRY = config["model_registry"]
 MODELS = heal_models(config["models"], REGISTRY, config["cascade"])
 KEY_VARIABLES = check_keys(MODELS, REGISTRY)  # names only; a missing key stops here
@@ -27,7 +30,9 @@ wildcard_constraints:
 
 
 def is_skipped(store):
-    return skip_reason(STORES[store], config["min_samples_per_store"]) is not None
+    entry = STORES[store]
+    reason = skip_reason(entry, config["min_samples_per_store"], entry["store_id"])
+    return reason is not None
 
 
 def get_store_entry(wildcards):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "prompts", "schemas", "profiles"]
+WORKFLOW_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "prompts", "schemas", "profiles", "envs"]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 HEADER = ["STORE_ID", "RAW_DOM", "GROUND_TRUTH_ORDER_ID", "GROUND_TRUTH_SUBTOTAL"]
 
@@ -52,8 +52,11 @@ def write_data(path: Path, stores: dict[str, int], *, edits: dict[str, str] | No
     return path
 
 
-def run(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+def run(
+    workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run snakemake in ``workdir``; API keys come only from ``env``, never from the caller's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")} | (env or {})
     proc = subprocess.run(
         [*SNAKEMAKE, "--cores", "2", *args],
         cwd=workdir,

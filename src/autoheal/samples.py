@@ -42,11 +42,12 @@ __all__ = [
     "build_samples",
     "skip_reason",
     "select_stores",
+    "index_warnings",
 ]
 
 TRUTH_PREFIX = "GROUND_TRUTH_"
 REQUIRED = ("STORE_ID", "RAW_DOM")
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 csv.field_size_limit(2**31 - 1)
 
@@ -65,7 +66,9 @@ class _Header:
 
 
 def _header(path: Path, names: list[str]) -> _Header:
-    names = [n.strip() for n in names]
+    names = [n.strip().lstrip("\ufeff") for n in names]
+    if any("\x00" in n for n in names) or not any(names):
+        raise InputError(f"{path}: not a CSV file (the first line is not a header row)")
     seen = set()
     for name in names:
         if name in seen:
@@ -92,30 +95,54 @@ def _open_binary(path: Path):
     return open(path, "rb")
 
 
-def _records(path: Path) -> Iterator[tuple[int, int, int, list[str]]]:
-    """Yield (data_row_number, byte_offset, byte_length, cells); offsets index the raw file."""
+def _decode(raw: bytes) -> tuple[str, bool]:
+    """UTF-8, or (for exports from spreadsheet tools) cp1252/latin-1 with a flag."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp1252"), True
+        except UnicodeDecodeError:
+            return raw.decode("latin-1"), True
+
+
+def _records(path: Path, recoded: list[int] | None = None) -> Iterator[tuple[int, int, int, list[str]]]:
+    """Yield (data_row_number, byte_offset, byte_length, cells); offsets index the raw file.
+
+    Rows that are not valid UTF-8 are decoded as cp1252 (latin-1 as a last resort) and their
+    numbers appended to ``recoded``.
+    """
     with _open_binary(path) as handle:
         pos = 0
         first = True
+        bad = False
 
         def lines():
-            nonlocal pos, first
+            nonlocal pos, first, bad
             for raw in handle:
                 if first and raw.startswith(b"\xef\xbb\xbf"):
                     pos += 3
                     raw = raw[3:]
                 first = False
                 pos += len(raw)
-                yield raw.decode("utf-8", errors="replace")
+                text, flagged = _decode(raw)
+                bad = bad or flagged
+                yield text
 
         reader = csv.reader(lines())
         start = pos
         rownum = -1  # the header is row 0
-        for cells in reader:
-            end = pos
-            rownum += 1
-            yield rownum, start, end - start, cells
-            start = pos
+        try:
+            for cells in reader:
+                end = pos
+                rownum += 1
+                if bad and recoded is not None:
+                    recoded.append(rownum)
+                bad = False
+                yield rownum, start, end - start, cells
+                start = pos
+        except csv.Error as exc:
+            raise InputError(f"{path}: not a readable CSV near row {rownum + 1}: {exc}") from None
 
 
 def _page(header: _Header, rownum: int, cells: list[str], path: Path) -> tuple[str, Page]:
@@ -179,8 +206,11 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     stores: dict[str, dict] = {}
     hashers: dict[str, object] = {}
     distinct: dict[str, set] = {}
-    for rownum, off, length, cells in _records(path):
+    recoded: list[int] = []
+    for rownum, off, length, cells in _records(path, recoded):
         if header is None:
+            if recoded:
+                raise InputError(f"{path}: not a CSV file (the first line is not UTF-8 text)")
             header = _header(path, cells)
             continue
         if not any(c.strip() for c in cells):
@@ -192,19 +222,26 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
         entry["spans"].append([off, length, rownum])
         hasher = hashers.setdefault(store, hashlib.sha256())
         hasher.update(json.dumps([page.html, page.truth], sort_keys=True).encode("utf-8", "surrogatepass"))
-        distinct.setdefault(store, set()).add(page.page_id)
+        if page.html.strip():
+            distinct.setdefault(store, set()).add(page.page_id)
     if header is None:
         raise InputError(f"{path}: the file is empty (no header row)")
+    if not stores:
+        raise InputError(f"{path}: the header is there but there are no data rows")
     _check_slugs(path, stores)
     for store, entry in stores.items():
         entry["sha256"] = hashers[store].hexdigest()
-        entry["pages"] = len(distinct[store])
+        entry["pages"] = len(distinct.get(store, ()))
     index = {
         "version": INDEX_VERSION,
         "ident": ident,
         "fields": header.fields,
         "header": header.names,
         "stores": stores,
+        "recoded_rows": recoded,
+        "extra_columns": [
+            n for n in header.names if n not in REQUIRED and not n.startswith(TRUTH_PREFIX)
+        ],
     }
     if cache_file:
         atomic_write_json(cache_file, index)
@@ -214,8 +251,6 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
 def _check_slugs(path: Path, stores: dict[str, dict]) -> None:
     by_slug: dict[str, str] = {}
     for store, entry in stores.items():
-        if store.strip() == "":
-            raise InputError(f"{path}: row(s) with an empty STORE_ID")
         other = by_slug.setdefault(entry["slug"].lower(), store)
         if other != store:  # cannot happen with the hashed slug; kept as a guard
             raise InputError(f"{path}: stores {other!r} and {store!r} map to the same path")
@@ -234,7 +269,7 @@ def load_store(path: str | os.PathLike, store_id: str, index: dict | None = None
     with open(path, "rb") as handle:
         for off, length, rownum in entry["spans"]:
             handle.seek(off)
-            chunk = handle.read(length).decode("utf-8", errors="replace")
+            chunk, _ = _decode(handle.read(length))
             cells = next(csv.reader(io.StringIO(chunk, newline="")))
             store, page = _page(header, rownum, cells, path)
             if store != store_id:
@@ -318,7 +353,8 @@ def build_samples(
     configured_types: dict | None = None,
 ) -> dict:
     """The per-store samples document written by ``split_store``."""
-    distinct, duplicates = dedupe_pages(pages)
+    empty = [{"row": p.row, "reason": "empty RAW_DOM"} for p in pages if not p.html.strip()]
+    distinct, duplicates = dedupe_pages([p for p in pages if p.html.strip()])
     doc = {
         "store_id": store_id,
         "slug": slug(store_id),
@@ -326,6 +362,7 @@ def build_samples(
         "rows": len(pages),
         "samples": len(distinct),
         "duplicates": duplicates,
+        "dropped": empty,
         "skipped": None,
         "types": {},
         "train": [],
@@ -333,7 +370,7 @@ def build_samples(
         "presence": {},
     }
     labels = sum(v is not None for p in distinct for v in p.truth.values())
-    doc["skipped"] = skip_reason({"pages": len(distinct), "labels": labels}, min_samples)
+    doc["skipped"] = skip_reason({"pages": len(distinct), "labels": labels}, min_samples, store_id)
     if doc["skipped"]:
         return doc
     types = field_types(distinct, fields, configured_types)
@@ -347,8 +384,10 @@ def build_samples(
     return doc
 
 
-def skip_reason(entry: dict, min_samples: int) -> str | None:
+def skip_reason(entry: dict, min_samples: int, store_id: str | None = None) -> str | None:
     """Why a store (an index entry) is skipped, or None.  Decided at parse time."""
+    if store_id is not None and store_id.strip() == "":
+        return "empty STORE_ID (fill in the column for these rows)"
     if entry["pages"] < min_samples:
         return f"{entry['pages']} distinct page(s) < min_samples_per_store={min_samples}"
     if entry.get("labels", 1) == 0:
@@ -366,3 +405,20 @@ def select_stores(index: dict, subset: list[str] | None = None) -> dict[str, dic
             f"config key 'stores': {', '.join(map(repr, unknown))} not found in the input's STORE_ID column"
         )
     return {stores[s]["slug"]: {**stores[s], "store_id": s} for s in wanted}
+
+
+def index_warnings(index: dict) -> list[str]:
+    """One-line warnings about the input that do not stop the run (printed once per run)."""
+    path = index["ident"]["path"]
+    out = []
+    if index.get("extra_columns"):
+        cols = ", ".join(index["extra_columns"])
+        out.append(f"{path}: ignoring unknown column(s) {cols} (never sent to models)")
+    if index.get("recoded_rows"):
+        rows = index["recoded_rows"]
+        shown = ", ".join(map(str, rows[:20])) + (" ..." if len(rows) > 20 else "")
+        out.append(f"{path}: row(s) {shown} are not valid UTF-8; decoded as cp1252/latin-1")
+    empty = [s for s in index["stores"] if s.strip() == ""]
+    if empty:
+        out.append(f"{path}: {index['stores'][empty[0]]['rows']} row(s) have an empty STORE_ID (skipped)")
+    return out
