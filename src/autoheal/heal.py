@@ -149,7 +149,8 @@ def heal_store(
     else:
         from .models import get_model
 
-        model_obj = get_model(model, entry or {}, cache_dir=cache_dir)
+        replies = Path(cache_dir) / "replies" if cache_dir else None
+        model_obj = get_model(model, entry or {}, cache_dir=replies)
     cache = _IterationCache(cache_dir)
     key_base = {
         "v": 1,
