@@ -21,6 +21,7 @@ KEY_VARIABLES = check_keys(MODELS, REGISTRY)  # names only; a missing key stops 
 envvars:
     *KEY_VARIABLES,
 
+
 ITERATIONS = list(range(config["max_iterations"] + 1))
 
 
