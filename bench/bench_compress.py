@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python bench/bench_compress.py                 # shared data + demo data
     .venv/bin/python bench/bench_compress.py some.csv.gz ... # other CSVs (gzip or plain)
 
-For every page of ``/work/shared/data/*.csv.gz`` and ``store_data/Store_OCP_Data.csv`` (when
+For every page of ``../shared/data/*.csv.gz`` (or ``$AUTOHEAL_DATA``) and ``store_data/Store_OCP_Data.csv`` (when
 it exists) it compresses the page with ``keep`` = the surface forms of the page's labels that
 are present in the raw page (``autoheal.scoring.is_present``), as the prompt builder does.  It
 prints one table per file and one per store for the pages over 100 KB: estimated tokens
@@ -22,6 +22,7 @@ import csv
 import glob
 import gzip
 import io
+import os
 import re
 import statistics
 import sys
@@ -31,6 +32,7 @@ from pathlib import Path
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("AUTOHEAL_DATA", ROOT.parent / "shared" / "data"))
 sys.path.insert(0, str(ROOT / "src"))
 
 from autoheal.compress import compress_page, estimate_tokens  # noqa: E402
@@ -148,7 +150,7 @@ def table(rows: list[list[str]]) -> str:
 
 def main(paths: list[str]) -> None:
     if not paths:
-        paths = sorted(glob.glob("/work/shared/data/*.csv.gz"))
+        paths = sorted(glob.glob(str(SHARED / "*.csv.gz")))
         demo = ROOT / "store_data" / "Store_OCP_Data.csv"
         if demo.exists():
             paths.append(str(demo))

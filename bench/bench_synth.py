@@ -1,6 +1,6 @@
 """Bench: the offline synthesizer against autoscraper and the naive baseline (prints tables).
 
-For every data file (``/work/shared/data/*.csv.gz`` and ``store_data/Store_OCP_Data.csv`` when it
+For every data file (``../shared/data/*.csv.gz`` (or ``$AUTOHEAL_DATA``) and ``store_data/Store_OCP_Data.csv`` when it
 exists) each store is split 50/50 with :func:`autoheal.samples.split_pages`; every extractor
 learns from the train half and is scored on the test half:
 
@@ -8,7 +8,7 @@ learns from the train half and is scored on the test half:
 * ``synth+heal`` -- one improvement iteration fed with the train failures of iteration 0;
 * ``baseline``   -- :func:`autoheal.baseline.baseline_script` (first token after the field name);
 * ``autoscraper``-- autoscraper 1.1.14 + beautifulsoup4 4.12.3, run in a subprocess of
-  ``/work/bench-venv`` (``build`` on the train pages with the label's surface forms found in
+  ``.bench-venv`` (or ``$AUTOSCRAPER_PYTHON``) (``build`` on the train pages with the label's surface forms found in
   the page as wanted values, ``get_result_exact`` on test pages; skipped when the venv is absent).
 
 Generated scripts only run in :class:`autoheal.sandbox.Sandbox` (never in this process).
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -40,9 +41,13 @@ from autoheal.sandbox import Sandbox
 from autoheal.scoring import is_present, page_text, surface_forms, values_match
 from autoheal.synth import synthesize
 
-DATA = Path("/work/shared/data")
-DEMO = Path(__file__).resolve().parents[1] / "store_data" / "Store_OCP_Data.csv"
-BENCH_PY = Path("/work/bench-venv/bin/python")
+ROOT = Path(__file__).resolve().parents[1]
+# The shared development data sits beside the project (../shared/data); override with AUTOHEAL_DATA.
+DATA = Path(os.environ.get("AUTOHEAL_DATA", ROOT.parent / "shared" / "data"))
+DEMO = ROOT / "store_data" / "Store_OCP_Data.csv"
+# autoscraper needs its own venv (bs4 4.12.3): python3 -m venv .bench-venv &&
+# .bench-venv/bin/pip install autoscraper==1.1.14 beautifulsoup4==4.12.3
+BENCH_PY = Path(os.environ.get("AUTOSCRAPER_PYTHON", ROOT / ".bench-venv" / "bin" / "python"))
 
 AUTOSCRAPER_RUNNER = r'''
 import json, sys
