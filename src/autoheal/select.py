@@ -106,6 +106,7 @@ def select_best(
     rows = []
     for model, model_dir in model_dirs.items():
         rows += candidate_rows(store_slug, model, Path(model_dir), iterations[model])
+    _only_labelled_fields(rows, samples)
     doc["candidates"] = rows
     # The cascade saved at least the first-inference call of every model it skipped.
     doc["calls_saved"] = sum(1 for r in rows if r["iteration"] == 0 and r["status"] == "cascade_skipped")
@@ -122,6 +123,20 @@ def select_best(
     doc["rung"] = (rungs or {}).get(best["model"])
     doc["status"] = "healed" if (best["test_all_pct"] or 0) >= min_pass_rate else "below_target"
     return doc
+
+
+def _only_labelled_fields(rows: list[dict], samples: dict) -> None:
+    """Per-field scores only for fields this store labels somewhere: a field that is empty on
+    every page is 'right' for any script that returns None, which says nothing."""
+    presence = samples["presence"]
+    labelled = [
+        f for f in samples["fields"]
+        if any(presence.get(split, {}).get(f, {}).get("labelled") for split in ("train", "test"))
+    ]
+    for row in rows:
+        row["test_field_pct"] = {f: (row["test_field_pct"] or {}).get(f) for f in labelled}
+        row["fields_correct"] = sum(1 for v in row["test_field_pct"].values() if v == 100.0)
+        row["fields_total"] = len(labelled)
 
 
 def _remove_finals(final_dir: Path, store_slug: str, models: list[str]) -> None:
