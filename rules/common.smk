@@ -92,3 +92,76 @@ def get_all_best():
 
 def get_rungs():
     return {m: RUNG_NAMES[rung(REGISTRY[m])] for m in MODELS}
+
+
+# --- applying the selected scripts to new pages (rules/apply.smk) and the report ---
+
+from autoheal.apply import apply_index
+
+APPLY_DATA = config.get("apply_data") or None
+APPLY_INDEX = apply_index(APPLY_DATA, config["cache_dir"]) if APPLY_DATA else None
+APPLY_STORES = {
+    e["slug"]: {**e, "store_id": s}
+    for s, e in (APPLY_INDEX or {"stores": {}})["stores"].items()
+}
+
+
+def require_apply_data():
+    if APPLY_INDEX is None:
+        raise ValueError(
+            "config key 'apply_data' is not set: point it at a CSV of new pages "
+            "(STORE_ID, RAW_DOM), e.g. --config apply_data=store_data/new_pages.csv"
+        )
+
+
+def get_apply_inputs(wildcards):
+    require_apply_data()
+    if wildcards.store not in APPLY_STORES:
+        raise ValueError(
+            f"store {wildcards.store!r} has no page in apply_data ({APPLY_DATA})"
+        )
+    inputs = {"data": ancient(APPLY_DATA)}
+    if wildcards.store in STORES:
+        inputs["best"] = f"results/stores/{wildcards.store}/best.json"
+        inputs["samples"] = f"results/stores/{wildcards.store}/samples.json"
+    return inputs
+
+
+def get_apply_entry(wildcards):
+    entry = APPLY_STORES[wildcards.store]
+    return {"store_id": entry["store_id"], "sha256": entry["sha256"]}
+
+
+def get_all_extracted(wildcards):
+    require_apply_data()
+    return expand("results/extracted/{store}.csv", store=sorted(APPLY_STORES))
+
+
+def get_all_health(wildcards):
+    require_apply_data()
+    return expand("results/health/{store}.json", store=sorted(APPLY_STORES))
+
+
+def get_trained_stores():
+    return [{"store_id": e["store_id"], "slug": s} for s, e in sorted(STORES.items())]
+
+
+def get_apply_targets():
+    """What `rule all` adds when apply_data is set (nothing otherwise)."""
+    return ["results/extracted/all.csv", "results/health.tsv"] if APPLY_INDEX else []
+
+
+def get_report_inputs(wildcards):
+    inputs = {
+        "summary": "results/summary.tsv",
+        "candidates": "results/candidates.tsv",
+        "best": get_all_best(),
+    }
+    if APPLY_INDEX:
+        inputs["health"] = "results/health.tsv"
+    return inputs
+
+
+def unless_skipped(value):
+    """A param that only matters for stores that are not skipped, so skipped stores never rerun."""
+    return lambda wildcards: None if is_skipped(wildcards.store) else value

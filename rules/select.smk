@@ -10,9 +10,9 @@ rule select_best:
     conda:
         "../envs/autoheal.yaml"
     params:
-        models=MODELS,
-        rungs=get_rungs(),
-        max_iterations=config["max_iterations"],
-        min_pass_rate=config["min_pass_rate"],
+        models=unless_skipped(MODELS),
+        rungs=unless_skipped(get_rungs()),
+        max_iterations=unless_skipped(config["max_iterations"]),
+        min_pass_rate=unless_skipped(config["min_pass_rate"]),
     script:
         "../scripts/select_best.py"

@@ -9,7 +9,7 @@ from autoheal.select import select_best, write_best
 
 log = log_to(snakemake.log[0])
 store_dir = Path(snakemake.output[0]).parent
-models = list(snakemake.params.models)
+models = list(snakemake.params.models or [])  # None for a skipped store
 iterations = dict.fromkeys(models, snakemake.params.max_iterations)
 iterations[BASELINE] = 0
 doc = select_best(
@@ -17,7 +17,7 @@ doc = select_best(
     {m: store_dir / m for m in [*models, BASELINE]},
     iterations=iterations,
     final_dir="results/final",
-    min_pass_rate=snakemake.params.min_pass_rate,
+    min_pass_rate=snakemake.params.min_pass_rate or 0.0,
     rungs=snakemake.params.rungs,
 )
 log.info("store %r: %s, best=%s", doc["store_id"], doc["status"], (doc["best"] or {}).get("final_script"))

@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ["Snakefile", "config.yaml", "rules", "scripts", "prompts", "schemas", "profiles", "envs"]
+WORKFLOW_FILES = [
+    "Snakefile",
+    "config.yaml",
+    "rules",
+    "scripts",
+    "prompts",
+    "schemas",
+    "profiles",
+    "envs",
+]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 HEADER = ["STORE_ID", "RAW_DOM", "GROUND_TRUTH_ORDER_ID", "GROUND_TRUTH_SUBTOTAL"]
 
@@ -31,7 +40,9 @@ def store_page(store: str, i: int, variant: str = "") -> list[str]:
     """A small templated order page (same template per store) and its labels."""
     order = f"{store[:1].upper()}{1000 + i * 37}"
     subtotal = f"{10 + i * 3}.{(i * 7) % 100:02d}"
-    items = "".join(f"<tr><td class='item'>Item {k}</td><td>${k}.00</td></tr>" for k in range(1 + i % 3))
+    items = "".join(
+        f"<tr><td class='item'>Item {k}</td><td>${k}.00</td></tr>" for k in range(1 + i % 3)
+    )
     html = (
         f"<html><body><h1>Thanks{variant}</h1><div id='order-number'>Order #{order}</div>"
         f"<table>{items}<tr><td>Subtotal</td><td id='subtotal'>${subtotal}</td></tr></table>"
@@ -40,11 +51,23 @@ def store_page(store: str, i: int, variant: str = "") -> list[str]:
     return [store, html, order, subtotal]
 
 
-def write_data(path: Path, stores: dict[str, int], *, edits: dict[str, str] | None = None) -> Path:
+def write_data(
+    path: Path,
+    stores: dict[str, int],
+    *,
+    edits: dict[str, str] | None = None,
+    mislabel: str | None = None,
+) -> Path:
+    """Write the test CSV; ``mislabel`` gives every page of that store a wrong ORDER_ID label
+    on half its pages, so no script can pass them all and every iteration really runs."""
     edits = edits or {}
     rows = []
     for store, n in stores.items():
-        rows += [store_page(store, i, edits.get(store, "")) for i in range(n)]
+        for i in range(n):
+            row = store_page(store, i, edits.get(store, ""))
+            if store == mislabel and i % 2:
+                row[2] = f"WRONG{i}"
+            rows.append(row)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(HEADER)
@@ -66,7 +89,9 @@ def run(
         timeout=900,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 

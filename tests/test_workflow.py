@@ -38,7 +38,9 @@ def built(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("golden"))
     write_data(work / "data.csv", STORES)
     (work / "config.yaml").write_text(
-        (work / "config.yaml").read_text().replace("data: store_data/Store_OCP_Data.csv", "data: data.csv")
+        (work / "config.yaml")
+        .read_text()
+        .replace("data: store_data/Store_OCP_Data.csv", "data: data.csv")
     )
     proc = run(work, "results/summary.tsv")
     return work, proc
@@ -111,17 +113,35 @@ def test_editing_improve_prompt_reruns_only_jobs_reading_it(project):
 
 
 def test_raising_max_iterations_runs_only_new_iterations(project):
+    # Half of alpha's labels are wrong, so no iteration reaches min_pass_rate and none stops early.
+    write_data(project / "data.csv", STORES, mislabel="alpha")
+    run(project, "results/summary.tsv")
     store_dir = project / "results" / "stores" / "alpha" / "synth"
     before = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*") if p.is_file()}
+    assert "stopped" not in (store_dir / "iter1" / "train.json").read_text()
     assert not (store_dir / "iter2").exists()
+    assert planned(project, "results/summary.tsv", "--config", "max_iterations=2") == sorted(
+        [
+            (r, w)
+            for r, w in sum(
+                (
+                    store_jobs(s, with_split=False, with_baseline=False)
+                    for s in ("alpha", BETA, "gamma")
+                ),
+                [],
+            )
+        ]
+        + AGGREGATE
+    )
     run(project, "results/summary.tsv", "--config", "max_iterations=2")
     after = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*") if p.is_file()}
     for name, content in before.items():
         assert after[name] == content, f"{name} changed although its iteration did not"
     assert (store_dir / "iter2" / "test.json").exists()
     log = (project / "logs" / "heal_store" / "alpha" / "synth.log").read_text()
-    assert "iteration 0:" in log and "iteration 1:" in log
-    assert log.count("(restored)") >= 1  # iterations 0-1 came from the iteration cache
+    restored = [line for line in log.splitlines() if "(restored)" in line]
+    assert [line.split("synth ")[1][:11] for line in restored] == ["iteration 0", "iteration 1"]
+    assert "synth iteration 2:" in log and "iteration 2: generated" in log
     assert planned(project, "results/summary.tsv", "--config", "max_iterations=2") == []
 
 
