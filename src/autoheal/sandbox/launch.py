@@ -175,6 +175,23 @@ def _bind_with_parents(args: list[str], path: str, made: set[str], dest: str | N
     made.add(dest)
 
 
+def sandbox_sys_path() -> dict[str, str]:
+    """Where each worker sys.path entry appears inside the tier-A sandbox.
+
+    The interpreter's own tree keeps its path; other entries (a venv's site-packages, often
+    inside the project tree) are mounted under ``/sandbox/site<i>``, so no host path of the
+    project (or of ``/tmp``, which is the sandbox's private tmpfs) becomes visible."""
+    prefix = os.path.realpath(sys.base_prefix)
+    mapping = {}
+    for i, entry in enumerate(worker_sys_path()):
+        real = os.path.realpath(entry)
+        if real.startswith(prefix + "/") or entry.startswith("/usr/") or not os.path.exists(entry):
+            mapping[entry] = entry
+        else:
+            mapping[entry] = f"{SANDBOX_DIR}/site{i}"
+    return mapping
+
+
 def bwrap_argv(bwrap: str, as_root: bool) -> list[str]:
     """bubblewrap options for tier A; the command follows."""
     args = [
@@ -211,10 +228,11 @@ def bwrap_argv(bwrap: str, as_root: bool) -> list[str]:
     prefix = os.path.realpath(sys.base_prefix)
     if not prefix.startswith("/usr/"):
         _bind_with_parents(args, prefix, made)
-    for entry in worker_sys_path():
-        if not os.path.realpath(entry).startswith(prefix + "/") and not entry.startswith("/usr/"):
-            _bind_with_parents(args, entry, made)
     args += ["--perms", "0755", "--dir", SANDBOX_DIR]
+    made.add(SANDBOX_DIR)
+    for host, inside in sandbox_sys_path().items():
+        if host != inside:
+            _bind_with_parents(args, host, made, dest=inside)
     for name in WORKER_FILES:
         args += ["--ro-bind", os.path.join(HERE, name), f"{SANDBOX_DIR}/{name}"]
     args += ["--chdir", "/tmp"]
@@ -262,8 +280,10 @@ def make_layout(
             str(req_fd),
             str(resp_fd),
         ]
+        inside = sandbox_sys_path()
+        config["sys_path"] = [inside[p] for p in worker_sys_path()]
         config["cwd"] = "/tmp"
-        config["landlock"] = {"read": _read_paths(), "write": ["/tmp"]}
+        config["landlock"] = {"read": _read_paths(inside), "write": ["/tmp"]}
         return WorkerLayout(tier, argv, scrubbed_env("/tmp"), "/", config)
     argv = [python, "-I", "-S", "-B", os.path.join(HERE, "worker.py"), str(req_fd), str(resp_fd)]
     config["cwd"] = host_tmp
@@ -274,8 +294,8 @@ def make_layout(
     return WorkerLayout(tier, argv, scrubbed_env(host_tmp), host_tmp, config)
 
 
-def _read_paths() -> list[str]:
-    paths = list(worker_sys_path())
+def _read_paths(inside: dict[str, str] | None = None) -> list[str]:
+    paths = [inside[p] for p in worker_sys_path()] if inside else list(worker_sys_path())
     for path in SYSTEM_READ:
         if os.path.exists(path):
             paths.append(os.path.realpath(path))
