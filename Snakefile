@@ -9,9 +9,13 @@ include: "rules/samples.smk"
 include: "rules/heal.smk"
 include: "rules/select.smk"
 include: "rules/summary.smk"
+include: "rules/apply.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         "results/summary.tsv",
+        "results/report.html",
+        get_apply_targets(),

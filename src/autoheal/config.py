@@ -27,6 +27,8 @@ DEFAULTS = {
     "sandbox_soft_timeout_s": 2.0,
     "sandbox_hard_timeout_s": 5.0,
     "sandbox_load_timeout_s": 10.0,
+    "apply_data": "",
+    "health_threshold": 20,
 }
 
 

@@ -58,6 +58,8 @@ __all__ = [
     "StoreSpec",
     "generate_rows",
     "render_csv",
+    "new_store_pages",
+    "render_new_pages_csv",
     "main",
 ]
 
@@ -1351,6 +1353,67 @@ def render_csv(seed: int = DEFAULT_SEED) -> str:
     return buf.getvalue()
 
 
+# --------------------------------------------------------------------------------------------
+# New, unlabelled pages (for applying the healed scripts; see autoheal.apply)
+# --------------------------------------------------------------------------------------------
+
+NEW_PAGES_OUT = "store_data/new_pages.csv"
+NEW_PAGES_PER_STORE = 6
+# The store whose template changed since its labelled pages were saved: a new build renamed
+# every class and reworded the subtotal's caption. The health check must flag it.
+CHANGED_STORE = "maple_hardware"
+CHANGED_KINDS = ("rename_classes", "relabel_field")
+# A store the training data never had (reported as unknown, never skipped silently).
+NEW_STORE = replace(STORES[-2], store_id="ravenwood_ceramics", name="Ravenwood Ceramics",
+                    domain="ravenwoodceramics.example", sku_prefix="RC")
+
+
+def new_store_pages(spec: StoreSpec, seed: int = DEFAULT_SEED, count: int = NEW_PAGES_PER_STORE,
+                    batch: str = "new") -> list[tuple[str, dict[str, str]]]:
+    """``count`` new orders of ``spec`` as (page html, labels), after its labelled pages.
+
+    Same theme as the store's labelled pages (same boilerplate, class names, stylesheet), a
+    separate order stream per ``batch``, so benchmarks can draw as many batches as they need."""
+    theme = _make_theme(spec, seed)
+    rng = random.Random(f"autoheal-demo-{batch}:{seed}:{spec.store_id}")
+    day = dt.date(2024, 3, 1) + dt.timedelta(days=rng.randrange(60))
+    seq = rng.randrange(60000, 90000)
+    out = []
+    for _ in range(count):
+        day += dt.timedelta(days=rng.randint(0, 5))
+        seq += rng.randint(3, 700)
+        order = _make_order(rng, spec, seq, day, digital=rng.random() < spec.digital_share)
+        out.append((spec.family(theme, rng, order), _labels(spec, order)))
+    return out
+
+
+def generate_new_rows(seed: int = DEFAULT_SEED) -> Iterator[tuple[str, str]]:
+    """(STORE_ID, RAW_DOM) rows of the demo's new pages: every store, the changed one changed."""
+    from .drift import change_page
+    from .page import Page
+    from .samples import field_types
+
+    for spec in (*STORES, NEW_STORE):
+        count = 2 if spec.pages < 2 or spec is NEW_STORE else NEW_PAGES_PER_STORE
+        pages = new_store_pages(spec, seed, count)
+        types = field_types([Page("", "", labels) for _html, labels in pages],
+                            [c.removeprefix("GROUND_TRUTH_") for c in COLUMNS[2:]])
+        for page, labels in pages:
+            if spec.store_id == CHANGED_STORE:
+                for kind in CHANGED_KINDS:
+                    page = change_page(page, kind, truth=labels, types=types, field="SUBTOTAL")
+            yield spec.store_id, page
+
+
+def render_new_pages_csv(seed: int = DEFAULT_SEED) -> str:
+    """The demo's new-pages CSV text (``STORE_ID, RAW_DOM``, no labels)."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS[:2])
+    writer.writerows(generate_new_rows(seed))
+    return buf.getvalue()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="autoheal demo",
@@ -1358,7 +1421,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"output CSV (default: {DEFAULT_OUT})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"generator seed (default: {DEFAULT_SEED}, the committed file)")
+    parser.add_argument("--new-pages", metavar="CSV",
+                        help=f"write the unlabelled new pages instead (for apply_data; the demo's "
+                             f"is {NEW_PAGES_OUT}), with one store whose template changed")
     args = parser.parse_args(argv)
+    if args.new_pages:
+        text = render_new_pages_csv(args.seed)
+        atomic_write_text(Path(args.new_pages), text)
+        print(f"wrote new pages to {args.new_pages} ({len(text.encode('utf-8')):,} bytes, "
+              f"seed {args.seed}; template changed: {CHANGED_STORE})", file=sys.stderr)
+        return 0
     text = render_csv(args.seed)
     atomic_write_text(Path(args.out), text)
     print(f"wrote {sum(s.pages for s in STORES)} pages of {len(STORES)} stores to {args.out} "

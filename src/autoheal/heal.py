@@ -75,12 +75,23 @@ def _fragment_fn():
     return lambda html, forms: fragment_around(html, forms)
 
 
+# Modules that do not change what an iteration generates or how it is scored.
+_NOT_IN_CODE_VERSION = {
+    "apply.py", "check.py", "cli.py", "demo.py", "drift.py", "health.py", "report.py",
+    "select.py", "summary.py", "synthetic.py", "__main__.py",
+}
+
+
 @functools.cache
 def code_version() -> str:
-    """A hash of autoheal's own source: cached iterations never outlive a code change."""
+    """A hash of the autoheal code an iteration depends on (generation, prompts, sandbox,
+    scoring): cached iterations never outlive a change to it, and reports or summaries can
+    change without invalidating them."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
+        if path.parent == root and path.name in _NOT_IN_CODE_VERSION:
+            continue
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
