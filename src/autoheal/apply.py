@@ -18,14 +18,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 
 from .health import DEFAULT_ALPHA, DEFAULT_THRESHOLD, classify, profile_fields, store_health
-from .io import atomic_write_json, atomic_write_text, read_json, slug
+from .io import atomic_write_text, read_json, slug
 from .page import Page
-from .samples import REQUIRED, InputError, _decode, _Header, _page, _records
+from .samples import REQUIRED, InputError, _decode, _Header, _page, _records, cached_on_identity
 
 __all__ = [
     "apply_index",
@@ -67,18 +66,10 @@ def apply_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     path = Path(path)
     if not path.is_file():
         raise InputError(f"config key 'apply_data': input file {str(path)!r} does not exist")
-    stat = path.stat()
-    ident = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    cache_file = None
-    if cache_dir:
-        key = hashlib.sha256(("apply:" + ident["path"]).encode()).hexdigest()[:16]
-        cache_file = Path(cache_dir) / "index" / f"apply-{key}.json"
-        try:
-            cached = json.loads(cache_file.read_text())
-            if cached.get("ident") == ident and cached.get("version") == APPLY_INDEX_VERSION:
-                return cached
-        except (OSError, ValueError):
-            pass
+    return cached_on_identity(path, cache_dir, "apply", APPLY_INDEX_VERSION, lambda: _build(path))
+
+
+def _build(path: Path) -> dict:
     header = None
     stores: dict[str, dict] = {}
     hashers: dict[str, object] = {}
@@ -105,11 +96,7 @@ def apply_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
             raise InputError(
                 f"{path}: STORE_ID {store!r} would overwrite results/extracted/all.csv; rename it"
             )
-    index = {"version": APPLY_INDEX_VERSION, "ident": ident, "header": header.names,
-             "stores": stores}
-    if cache_file:
-        atomic_write_json(cache_file, index)
-    return index
+    return {"header": header.names, "stores": stores}
 
 
 def load_new_pages(path: str | os.PathLike, store_id: str, index: dict) -> list[Page]:

@@ -100,15 +100,18 @@ def first_prompt(
 
 
 def _failure_block(failure: dict) -> str:
-    lines = [
-        f"- page row {failure['row']}, field `{failure['field']}`: expected "
-        f"{describe(failure['expected'])}, got {describe(failure['got'])}"
-    ]
-    if failure.get("error"):
-        lines.append(f"  error: {failure['error']}")
-    if failure.get("traceback"):
-        tb = failure["traceback"].strip().splitlines()[-6:]
-        lines.append("  traceback (last lines):\n" + "\n".join("    " + t for t in tb))
+    head = f"- page row {failure['row']}, field `{failure['field']}`: expected {describe(failure['expected'])}"
+    if failure["got"] is None and not failure.get("error") and not failure.get("traceback"):
+        lines = [f"{head}, got None"]
+    else:
+        # What the script returned or raised can echo page text: it is data, delimited like a page.
+        result = [f"got {describe(failure['got'])}"]
+        if failure.get("error"):
+            result.append(f"error: {failure['error']}")
+        if failure.get("traceback"):
+            tb = failure["traceback"].strip().splitlines()[-6:]
+            result.append("traceback (last lines):\n" + "\n".join("  " + t for t in tb))
+        lines = [f"{head}; the script's result (page data):\n" + delimit("PAGE", "\n".join(result))]
     if failure.get("fragment"):
         lines.append("  page fragment around the expected value:\n" + delimit("PAGE", failure["fragment"]))
     return "\n".join(lines)
@@ -130,7 +133,10 @@ def improve_prompt(
             f"{evaluation['pages_passed']}/{evaluation['pages']} pages fully correct "
             f"({evaluation['all_pct']}%)"
         )
-        field_summary = ", ".join(f"{f} {v}%" for f, v in evaluation["field_pct"].items())
+        # In field order, not dict order: an evaluation restored from the iteration cache has
+        # sorted keys, and the prompt (a cache key) must not depend on where it came from.
+        pct = evaluation["field_pct"]
+        field_summary = ", ".join(f"{f} {pct[f]}%" for f in [*fields, *sorted(set(pct) - set(fields))] if f in pct)
         train_pages = evaluation["pages"]
     else:
         pass_summary, field_summary, train_pages = "not run (no script)", "-", 0

@@ -178,9 +178,28 @@ def read_stores(path: str | os.PathLike) -> dict[str, list[Page]]:
     return stores
 
 
-def _index_cache_path(path: Path, cache_dir: Path) -> Path:
-    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    return cache_dir / "index" / f"{key}.json"
+def cached_on_identity(
+    path: Path, cache_dir: str | os.PathLike | None, kind: str, version: int, build
+) -> dict:
+    """``build()``'s index of ``path``, cached under ``{cache_dir}/index`` on the file's identity
+    (absolute path, size, mtime_ns): every later Snakemake invocation and cluster job that
+    re-parses the Snakefile gets it for a stat and a JSON load."""
+    stat = path.stat()
+    ident = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    cache_file = None
+    if cache_dir:
+        key = hashlib.sha256(ident["path"].encode()).hexdigest()[:16]
+        cache_file = Path(cache_dir) / "index" / f"{kind}-{key}.json"
+        try:
+            cached = json.loads(cache_file.read_text())
+            if cached.get("ident") == ident and cached.get("version") == version:
+                return cached
+        except (OSError, ValueError):
+            pass
+    index = {"version": version, "ident": ident, **build()}
+    if cache_file:
+        atomic_write_json(cache_file, index)
+    return index
 
 
 def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> dict:
@@ -192,16 +211,10 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     path = Path(path)
     if not path.exists():
         raise InputError(f"input file {path} does not exist (config key 'data')")
-    stat = path.stat()
-    ident = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    cache_file = _index_cache_path(path, Path(cache_dir)) if cache_dir else None
-    if cache_file and cache_file.exists():
-        try:
-            cached = json.loads(cache_file.read_text())
-            if cached.get("ident") == ident and cached.get("version") == INDEX_VERSION:
-                return cached
-        except (OSError, ValueError):
-            pass
+    return cached_on_identity(path, cache_dir, "store", INDEX_VERSION, lambda: _build_index(path))
+
+
+def _build_index(path: Path) -> dict:
     header = None
     stores: dict[str, dict] = {}
     hashers: dict[str, object] = {}
@@ -232,9 +245,7 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
     for store, entry in stores.items():
         entry["sha256"] = hashers[store].hexdigest()
         entry["pages"] = len(distinct.get(store, ()))
-    index = {
-        "version": INDEX_VERSION,
-        "ident": ident,
+    return {
         "fields": header.fields,
         "header": header.names,
         "stores": stores,
@@ -243,9 +254,6 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
             n for n in header.names if n not in REQUIRED and not n.startswith(TRUTH_PREFIX)
         ],
     }
-    if cache_file:
-        atomic_write_json(cache_file, index)
-    return index
 
 
 def _check_slugs(path: Path, stores: dict[str, dict]) -> None:

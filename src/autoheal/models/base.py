@@ -135,6 +135,18 @@ class RawReply:
     refusal_detail: str = ""
 
 
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Re-raise a Ctrl-C/exit hidden in ``exc``'s chain (e.g. a KeyboardInterrupt during an SDK's
+    lazy import surfaces as ``RuntimeError: Error calling __set_name__``): an interrupted call
+    is not a model fault to record and build on."""
+    seen, cur = set(), exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt | SystemExit):
+            raise cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+
+
 def one_line(text: object, limit: int = 300) -> str:
     s = " ".join(str(text).split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
@@ -243,6 +255,7 @@ class VendorModel:
             raise ModelConfigError(f"model {self.name!r} needs the {self.provider} SDK: "
                                    f"{exc} (install the project's dependencies)") from None
         except Exception as exc:  # noqa: BLE001 - an SDK that cannot be built is a fault
+            raise_if_interrupted(exc)
             return error_reply(scrub(f"{self.provider} client: {type(exc).__name__}: {exc}",
                                      secrets))
         try:

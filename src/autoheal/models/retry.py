@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import ModelConfigError, one_line, scrub
+from .base import ModelConfigError, one_line, raise_if_interrupted, scrub
 
 __all__ = ["Fault", "Outcome", "RetryPolicy", "call_with_retry", "classify"]
 
@@ -232,6 +232,7 @@ def call_with_retry(
         except ModelConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - every fault becomes a result
+            raise_if_interrupted(exc)
             fault = classify(exc)
         reason = scrub(fault.reason, secrets) or ""
         if not fault.retryable:
