@@ -250,3 +250,58 @@ def test_fields_without_any_label_give_none(tmp_path, fields):
     script = synthesize(pages[:3], fields, _types(pages, fields))
     got = _run(script, [pages[4].html], tmp_path)[0]
     assert got == {"ORDER_ID": pages[4].truth["ORDER_ID"], **{f: None for f in fields[1:]}}
+
+
+def _recipe_page(title: str, prep: int, cook: int, total: bool) -> str:
+    data = {"@context": "https://schema.org", "@type": "Recipe", "name": title,
+            "prepTime": f"PT{prep}M", "cookTime": f"PT{cook}M"}
+    if total:
+        data["totalTime"] = f"PT{prep + cook}M"
+    return _shell(f"<h1>{title}</h1><script type='application/ld+json'>{json.dumps(data)}</script>", prep)
+
+
+def test_total_time_as_sum_of_parts(tmp_path):
+    # The page gives only prepTime and cookTime; the label is their sum.
+    rows = [("Soup", 10, 20), ("Cake", 25, 50), ("Stew", 15, 95), ("Salad", 5, 7)]
+    pages = [Page(page_id=f"p{i}", html=_recipe_page(t, p, c, total=False),
+                  truth={"TOTAL_TIME": str(p + c)}) for i, (t, p, c) in enumerate(rows)]
+    script = _learn_and_check(tmp_path, pages, ["TOTAL_TIME"])
+    assert '"plus"' in script or "'plus'" in script
+
+
+def test_sum_of_parts_fills_in_a_missing_total(tmp_path):
+    # Train pages all carry totalTime (= prep + cook); a test page leaves it out.
+    rows = [("Soup", 10, 20), ("Cake", 25, 50), ("Stew", 15, 95)]
+    train = [Page(page_id=f"p{i}", html=_recipe_page(t, p, c, total=True),
+                  truth={"TOTAL_TIME": str(p + c)}) for i, (t, p, c) in enumerate(rows)]
+    script = synthesize(train, ["TOTAL_TIME"], {"TOTAL_TIME": "number"})
+    got = _run(script, [_recipe_page("Pie", 12, 33, total=False), _recipe_page("Tea", 2, 3, True),
+                        _shell("<p>no recipe here</p>", 1)], tmp_path)
+    assert [g["TOTAL_TIME"] for g in got] == ["45", "5", None]
+
+
+def test_visible_text_skips_script_style_and_keeps_order():
+    from autoheal.synth import runtime
+
+    html = ("<html><head><style>p{}</style><script>var x = 'Subtotal';</script></head><body>"
+            "<div>A<b>B</b>C<script>ignored()</script>D<noscript>E</noscript>F</div>"
+            "<p>Subtotal:</p><!-- note -->G<p>Ärger &amp; Co</p></body></html>")
+    doc = runtime.Doc(html)
+    texts = [t for t, _low, _el in doc.segments()]
+    xpath = doc.root.xpath("//text()[not(parent::script or parent::style or parent::noscript)]")
+    assert texts == [runtime._norm(t) for t in xpath if runtime._norm(t)]
+    assert texts == ["A", "B", "C", "D", "F", "Subtotal:", "G", "Ärger & Co"]
+    assert runtime.run_locator(doc, {"kind": "label", "label": "subtotal", "mode": "next"},
+                               {"t": "text"}) == "G"
+
+
+def test_non_ascii_page_parses_like_a_str_parse():
+    import lxml.etree
+
+    from autoheal.synth import runtime
+
+    html = "<html><head><meta charset='iso-8859-1'></head><body><p>Größe: 5 €</p></body></html>"
+    doc = runtime.Doc(html)
+    assert doc.segments()[0][0] == "Größe: 5 €"
+    ref = lxml.etree.fromstring(html, lxml.etree.HTMLParser())
+    assert lxml.etree.tostring(doc.root, encoding="unicode") == lxml.etree.tostring(ref, encoding="unicode")

@@ -216,9 +216,7 @@ def _text_candidates(doc, target, ftype, forms, joiner):
                 if _has_letter(label) and len(label) <= 50:
                     loc = {"kind": "label", "label": label, "mode": "next", "skip": back - 1}
                     out += [(loc, text, 2.0 + back - 1)]
-        el = node.getparent()
-        if el is not None and node.is_tail:
-            el = el.getparent()
+        el = node
         for level in range(2):
             if el is None or not isinstance(el.tag, str) or el.tag in ("html", "body"):
                 break
@@ -286,7 +284,7 @@ def _flatten(obj, path, depth, out):
         out.append((path, "join"))
 
 
-def _jsonld_candidates(doc):
+def _jsonld_candidates(doc, target=""):
     """Key paths under a typed JSON-LD object; the biggest object (the page's main entity)
     is preferred on ties."""
     out = []
@@ -306,6 +304,29 @@ def _jsonld_candidates(doc):
             if raw:
                 cost = 1.0 + 0.5 * nested + 0.1 * len(path) + 0.05 * (leaf == "first")
                 out.append((loc, rt._unescape(raw), cost))
+        if target and target.isdigit():
+            out += _duration_sums(kinds[0], obj, paths, int(target), nested)
+    return out
+
+
+def _duration_sums(kind, obj, paths, target, nested):
+    """Two ISO-8601 durations of one object that add up to the target minutes (a total time
+    that the page only gives as its parts).  Costlier than any single key, so a key holding
+    the total itself always wins; the sum is kept only where it is right on train."""
+    durations = []
+    for path, leaf in paths:
+        raw = rt._walk(obj, path, leaf) if leaf == "join" else None
+        if raw and re.fullmatch(r"\s*P[\dDTHMS.]+\s*", raw, re.I):
+            minutes = rt.parse_minutes(raw)
+            if minutes is not None and 0 < int(minutes) < target:
+                durations.append((path, int(minutes)))
+    out = []
+    for i, (path_a, a) in enumerate(durations):
+        for path_b, b in durations[i + 1:]:
+            if a + b == target:
+                loc = {"kind": "jsonld", "type": kind, "path": path_a, "plus": [path_b]}
+                cost = 2.0 + 0.5 * nested + 0.1 * (len(path_a) + len(path_b))
+                out.append((loc, f"PT{target}M", cost))
     return out
 
 
@@ -377,7 +398,7 @@ def propose(doc, target, ftype, others, joiner) -> list[Candidate]:
     found += [(loc if not joiner else {**loc, "all": joiner}, raw, cost)
               for loc, raw, cost in _attr_candidates(doc, forms)]
     if not joiner:
-        found += _jsonld_candidates(doc)
+        found += _jsonld_candidates(doc, target)
     search_type = "money" if _DECIMAL.fullmatch(target) else ftype
     found += _regex_candidates(doc, target, others, search_type, joiner)
     part_type = "id" if joiner else ftype
@@ -466,4 +487,22 @@ def _greedy_chain(results, labels, ftype, max_chain):
             break
         base, cand, current = best
         chain.append((cand, base))
+    if chain and base == len(labels) and len(chain) < max_chain:
+        chain += _backup(results, chain, labels, ftype)
     return chain
+
+
+def _backup(results, chain, labels, ftype):
+    """For a chain that is right on every train page: a sum of durations (``prepTime +
+    cookTime``) that is right on every train page too, as a fallback for pages that leave
+    the total out.  It runs only where the chain finds nothing, so it cannot change a value
+    the chain reads; it only fills a gap with a value verified on train."""
+    used = {cand.loc_key for cand, _ in chain}
+    for cand, values in results:  # cheapest first
+        if "plus" not in cand.loc or cand.loc_key in used:
+            continue
+        if any(v is None for v, lab in zip(values, labels, strict=True) if lab):
+            continue
+        if _score(values, labels, ftype) == len(labels):
+            return [(cand, len(labels))]
+    return []

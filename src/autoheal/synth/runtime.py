@@ -36,7 +36,6 @@ __all__ = [
 
 # --- runtime ---
 
-_TEXT_NODES = "//text()[not(parent::script or parent::style or parent::noscript)]"
 _MONEY_TOKEN = re.compile(
     r"-?(?:[A-Z]{3}\s?|[A-Z]{1,2}\$\s?|[$€£¥₹₩₽]\s?)?-?"
     r"\d+(?:[.,\u00a0\u202f' ]\d{3})*(?:[.,]\d{1,2})?(?!\d)"
@@ -57,19 +56,24 @@ _DURATION = re.compile(
 )
 
 
+# The page goes to libxml2 as UTF-8 bytes with the encoding declared: parsing a Python str
+# of non-ASCII text is about twice as slow, and a declared encoding ignores a misleading
+# <meta charset>.  No id() lookups are used, so the id index is not built.
+_PARSER = lxml.etree.HTMLParser(encoding="utf-8", collect_ids=False)
+
+
 def _parse_html(text):
-    parser = lxml.etree.HTMLParser()
-    try:
-        return lxml.etree.fromstring(text, parser)
-    except ValueError:  # a str with an XML encoding declaration
-        return lxml.etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    return lxml.etree.fromstring(text.encode("utf-8", "surrogatepass"), _PARSER)
 
 
-def _norm(text):
+def _clean(raw):
     """normalize_text, with a fast path for plain ASCII text without entities."""
-    if text.isascii() and "&" not in text:
-        return " ".join(text.split())
-    return normalize_text(text)
+    if raw.isascii() and "&" not in raw:
+        return " ".join(raw.split())
+    return normalize_text(raw)
+
+
+_norm = _clean
 
 
 def _json_docs(text):
@@ -85,6 +89,56 @@ def _json_docs(text):
         return []
 
 
+_SKIP_TEXT = frozenset(("script", "style", "noscript"))
+_XPATH_CACHE = {}
+
+
+def _compiled(expr):
+    """An XPath compiled once per process (plain strings: no back-references needed)."""
+    found = _XPATH_CACHE.get(expr)
+    if found is None:
+        found = _XPATH_CACHE[expr] = lxml.etree.XPath(expr, smart_strings=False)
+    return found
+
+
+def _visible_texts(root):
+    """Non-empty visible text nodes in document order: (normalized, lowercased, element
+    holding the text) -- the nodes of ``//text()[not(parent::script or parent::style or
+    parent::noscript)]`` in one pass without XPath predicates; the (possibly huge) text of
+    script / style elements is never read."""
+    out = []
+    try:
+        _walk_texts(root, None, out)
+    except RecursionError:  # absurdly deep markup: the slower XPath gives the same nodes
+        out = []
+        for node in root.xpath("//text()[not(parent::script or parent::style or parent::noscript)]"):
+            text = _clean(node)
+            if text:
+                owner = node.getparent()
+                if owner is not None and node.is_tail:
+                    owner = owner.getparent()
+                out.append((text, text.lower(), owner))
+    return out
+
+
+def _walk_texts(el, parent, out):
+    tag = el.tag
+    if tag.__class__ is str and tag not in _SKIP_TEXT:
+        raw = el.text
+        if raw and not raw.isspace():
+            text = _clean(raw)
+            if text:
+                out.append((text, text.lower(), el))
+    for child in el:
+        _walk_texts(child, el, out)
+    if parent is not None:
+        raw = el.tail
+        if raw and not raw.isspace():
+            text = _clean(raw)
+            if text:
+                out.append((text, text.lower(), parent))
+
+
 class Doc:
     """One page, parsed once; text nodes and JSON-LD objects are built on first use."""
 
@@ -97,22 +151,18 @@ class Doc:
         self._xpaths = {}
 
     def segments(self):
-        """Non-empty visible text nodes in document order: (normalized, lowercased, node)."""
+        """Non-empty visible text nodes in document order: (normalized, lowercased, element
+        holding the text)."""
         if self._segments is None:
-            segs = []
-            if self.root is not None:
-                for node in self.root.xpath(_TEXT_NODES):
-                    text = _norm(node)
-                    if text:
-                        segs.append((text, text.lower(), node))
-            self._segments = segs
+            self._segments = _visible_texts(self.root) if self.root is not None else []
         return self._segments
 
     def xpath(self, expr):
-        """The results of an XPath on this page (cached: locators share paths)."""
+        """The results of an XPath on this page (compiled once per process; cached per page
+        because locators share paths)."""
         found = self._xpaths.get(expr)
         if found is None:
-            found = self.root.xpath(expr) if self.root is not None else []
+            found = _compiled(expr)(self.root) if self.root is not None else []
             if not isinstance(found, list):
                 found = [found]
             self._xpaths[expr] = found
@@ -122,7 +172,7 @@ class Doc:
         """Index of text nodes by their lowercased text without a trailing colon."""
         if self._labels is None:
             index = {}
-            for i, (_text, low, _node) in enumerate(self.segments()):
+            for i, (_text, low, _el) in enumerate(self.segments()):
                 index.setdefault(low.rstrip(" :"), []).append(i)
             self._labels = index
         return self._labels
@@ -133,7 +183,8 @@ class Doc:
             found = []
             scripts = []
             if self.root is not None:
-                scripts = self.root.xpath("//script[@type='application/ld+json']")
+                scripts = [el for el in self.root.iter("script")
+                           if (el.get("type") or "").strip().lower() == "application/ld+json"]
             for script in scripts:
                 for data in _json_docs(script.text):
                     _collect_typed(data, found, False)
@@ -207,20 +258,36 @@ def locate(doc, loc):
     if kind == "jsonld":
         out = []
         for kinds, obj, _nested in doc.typed_objects():
-            if loc["type"] in kinds:
+            if loc["type"] not in kinds:
+                continue
+            if "plus" in loc:  # a sum of durations: totalTime = prepTime + cookTime
+                value = _duration_sum(obj, [loc["path"], *loc["plus"]])
+            else:
                 value = _walk(obj, loc["path"], loc.get("leaf", "join"))
-                if value is not None and value.strip():
-                    out.append(_unescape(value))
+            if value is not None and value.strip():
+                out.append(_unescape(value))
         return out
     if kind == "regex":
         return [r for r in (_unescape(m.group(1)) for m in re.finditer(loc["re"], doc.html)) if r]
     return []
 
 
+def _duration_sum(obj, paths):
+    """``PT<n>M`` for the sum of the durations at ``paths`` that are present, else None."""
+    total, found = 0, False
+    for path in paths:
+        raw = _walk(obj, path, "join")
+        minutes = parse_minutes(raw) if raw else None
+        if minutes is not None:
+            total += int(minutes)
+            found = True
+    return f"PT{total}M" if found else None
+
+
 def _by_label(doc, label, mode, skip):
     segs = doc.segments()
     if mode == "same":
-        return [text[len(label):].strip() for text, low, _node in segs
+        return [text[len(label):].strip() for text, low, _el in segs
                 if low.startswith(label) and len(low) > len(label)]
     return [segs[i + 1 + skip][0] for i in doc.labels().get(label, ()) if i + 1 + skip < len(segs)]
 
