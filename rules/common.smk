@@ -52,28 +52,21 @@ def get_gate(wildcards):
     )
 
 
-def get_templates(wildcards):
-    templates = {"base": "prompts/base.md", "first": "prompts/first.md"}
-    if config["max_iterations"] > 0:
-        templates["improve"] = "prompts/improve.md"
-    return templates
+# Prompt templates: plain inputs (no input function; evaluated once, not once per job).
+TEMPLATES = {"base": "prompts/base.md", "first": "prompts/first.md"}
+if config["max_iterations"] > 0:
+    TEMPLATES["improve"] = "prompts/improve.md"
 
 
 def get_candidates(wildcards):
+    """One file per producing job (the last iteration's test.json of each model, and the
+    baseline's): every output of a job exists once one does, and fewer inputs keep planning
+    cheap at 10,000 stores.  select_best reads all iterations from the directories."""
     if is_skipped(wildcards.store):
         return []
-    files = expand(
-        "results/stores/{store}/{model}/iter{iter}/{split}.json",
-        store=wildcards.store,
-        model=MODELS,
-        iter=ITERATIONS,
-        split=["train", "test"],
-    )
-    files += expand(
-        "results/stores/{store}/baseline/iter0/{split}.json",
-        store=wildcards.store,
-        split=["train", "test"],
-    )
+    store, last = wildcards.store, ITERATIONS[-1]
+    files = [f"results/stores/{store}/{model}/iter{last}/test.json" for model in MODELS]
+    files.append(f"results/stores/{store}/baseline/iter0/test.json")
     return files
 
 

@@ -1,16 +1,12 @@
 rule heal_store:
     """Generate, run and improve one model's script for one store (all iterations)."""
     input:
-        unpack(get_templates),
+        **TEMPLATES,
         samples="results/stores/{store}/samples.json",
         gate=get_gate,
+    # Declared per iteration: train.json and test.json (prompt.txt and script.py are written
+    # beside them, undeclared: fewer output files keep planning within budget, README *Scale*).
     output:
-        prompts=expand(
-            "results/stores/{{store}}/{{model}}/iter{iter}/prompt.txt", iter=ITERATIONS
-        ),
-        scripts=expand(
-            "results/stores/{{store}}/{{model}}/iter{iter}/script.py", iter=ITERATIONS
-        ),
         train=expand(
             "results/stores/{{store}}/{{model}}/iter{iter}/train.json", iter=ITERATIONS
         ),
@@ -35,22 +31,3 @@ rule heal_store:
         cache_dir=config["cache_dir"],
     script:
         "../scripts/heal_store.py"
-
-
-rule evaluate_baseline:
-    """Score the naive baseline script on one store, for comparison."""
-    input:
-        samples="results/stores/{store}/samples.json",
-    output:
-        prompt="results/stores/{store}/baseline/iter0/prompt.txt",
-        script="results/stores/{store}/baseline/iter0/script.py",
-        train="results/stores/{store}/baseline/iter0/train.json",
-        test="results/stores/{store}/baseline/iter0/test.json",
-    log:
-        "logs/evaluate_baseline/{store}.log",
-    conda:
-        "../envs/autoheal.yaml"
-    params:
-        sandbox=get_sandbox_options(),
-    script:
-        "../scripts/evaluate_baseline.py"

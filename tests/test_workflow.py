@@ -21,10 +21,8 @@ BETA = "beta-shop-eu-b2fe3b97"
 
 def store_jobs(slug: str, model_rules=("heal_store",), with_split=True, with_baseline=True):
     jobs = []
-    if with_split:
+    if with_split:  # split_store also scores the baseline (with_baseline is kept for callers)
         jobs.append(("split_store", f"store={slug}"))
-    if with_baseline:
-        jobs.append(("evaluate_baseline", f"store={slug}"))
     jobs += [(rule, f"store={slug}, model=synth") for rule in model_rules]
     jobs.append(("select_best", f"store={slug}"))
     return jobs
