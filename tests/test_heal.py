@@ -163,3 +163,14 @@ def test_cascade_rungs_and_gate():
     assert "synth iteration 1 already reached 80.0%" in gate(docs, 70.0)
     assert gate(docs, 90.0) is None
     assert gate([{"model": "x", "iteration": 0, "status": "no_code", "all_pct": 100.0}], 70.0) is None
+
+
+def test_a_deleted_iteration_file_is_a_missing_candidate_not_a_crash(samples, tmp_path, fake):
+    heal(samples, tmp_path, fake, [WRONG_SUBTOTAL, GOOD])
+    (tmp_path / "fake" / "iter1" / "script.py").unlink()
+    doc = select_best(samples, {"fake": tmp_path / "fake"}, iterations={"fake": 1},
+                      final_dir=tmp_path / "final", min_pass_rate=70.0)
+    statuses = {r["iteration"]: r["status"] for r in doc["candidates"]}
+    assert statuses == {0: "ok", 1: "missing"}
+    assert doc["best"]["iteration"] == 0
+    assert "--forcerun heal_store" in doc["candidates"][1]["reason"]

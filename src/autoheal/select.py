@@ -9,12 +9,15 @@ deterministic).  Stopped iterations (copies), candidates without a script and th
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from .heal import BASELINE
 from .io import atomic_write_json, atomic_write_text, read_json
 
 __all__ = ["select_best", "candidate_rows", "final_name"]
+
+log = logging.getLogger(__name__)
 
 
 def final_name(slug: str, model: str, iteration: int) -> str:
@@ -26,6 +29,11 @@ def candidate_rows(store_slug: str, model: str, model_dir: Path, iterations: int
     rows = []
     for n in range(iterations + 1):
         it_dir = model_dir / f"iter{n}"
+        missing = [p.name for p in (it_dir / "train.json", it_dir / "test.json", it_dir / "script.py")
+                   if not p.exists()]
+        if missing:  # only train/test of the last iteration are declared outputs: a hand deletion
+            rows.append(_missing_row(model, n, it_dir, missing))
+            continue
         train = read_json(it_dir / "train.json")
         test = read_json(it_dir / "test.json")
         gen = train.get("generation", {})
@@ -54,6 +62,21 @@ def candidate_rows(store_slug: str, model: str, model_dir: Path, iterations: int
             }
         )
     return rows
+
+
+def _missing_row(model: str, n: int, it_dir: Path, missing: list[str]) -> dict:
+    reason = (
+        f"{', '.join(missing)} missing in {it_dir} (deleted?): rerun with "
+        f"`snakemake --forcerun heal_store` to rebuild this candidate"
+    )
+    log.warning(reason)
+    return {
+        "model": model, "iteration": n, "status": "missing", "reason": reason,
+        "train_all_pct": None, "test_all_pct": None, "test_field_pct": {}, "test_pages_passed": 0,
+        "test_cells_correct": 0, "fields_correct": 0, "fields_total": 0, "latency_ms": None,
+        "errors": 0, "tier": None, "calls": 0, "cached": False, "input_tokens": 0,
+        "output_tokens": 0, "cost_usd": 0.0, "script": str(it_dir / "script.py"),
+    }
 
 
 def _rank(row: dict) -> tuple:
