@@ -47,7 +47,7 @@ __all__ = [
 
 TRUTH_PREFIX = "GROUND_TRUTH_"
 REQUIRED = ("STORE_ID", "RAW_DOM")
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 csv.field_size_limit(2**31 - 1)
 
@@ -228,15 +228,19 @@ def _build_index(path: Path) -> dict:
             continue
         if not any(c.strip() for c in cells):
             continue
-        store, page = _page(header, rownum, cells, path)
+        if len(cells) != len(header.names):
+            _page(header, rownum, cells, path)  # raises the error that names the row
+        store, html = cells[header.store_col], cells[header.dom_col]
         entry = stores.setdefault(store, {"slug": slug(store), "rows": 0, "labels": 0, "spans": []})
         entry["rows"] += 1
-        entry["labels"] += sum(v is not None for v in page.truth.values())
+        entry["labels"] += sum(1 for col in header.field_cols if cells[col].strip())
         entry["spans"].append([off, length, rownum])
+        # The store's content hash covers every cell of its rows, in order (cheap: no JSON).
+        row = "\x1e".join(cells).encode("utf-8", "surrogatepass")
         hasher = hashers.setdefault(store, hashlib.sha256())
-        hasher.update(json.dumps([page.html, page.truth], sort_keys=True).encode("utf-8", "surrogatepass"))
-        if page.html.strip():
-            distinct.setdefault(store, set()).add(page.page_id)
+        hasher.update(len(row).to_bytes(8, "big") + row)
+        if html.strip():
+            distinct.setdefault(store, set()).add(hash(html))  # counting only, in this process
     if header is None:
         raise InputError(f"{path}: the file is empty (no header row)")
     if not stores:
