@@ -24,7 +24,15 @@ from pathlib import Path
 from .health import DEFAULT_ALPHA, DEFAULT_THRESHOLD, classify, profile_fields, store_health
 from .io import atomic_write_text, read_json, slug
 from .page import Page
-from .samples import REQUIRED, InputError, _decode, _Header, _page, _records, cached_on_identity
+from .samples import (
+    REQUIRED,
+    InputError,
+    _data_rows,
+    _Header,
+    _page,
+    _store_pages,
+    cached_on_identity,
+)
 
 __all__ = [
     "apply_index",
@@ -70,15 +78,10 @@ def apply_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
 
 
 def _build(path: Path) -> dict:
-    header = None
     stores: dict[str, dict] = {}
     hashers: dict[str, object] = {}
-    for rownum, off, length, cells in _records(path):
-        if header is None:
-            header = _apply_header(path, cells)
-            continue
-        if not any(c.strip() for c in cells):
-            continue
+    header, rows = _data_rows(path, _apply_header, context="; config key 'apply_data'")
+    for rownum, off, length, cells in rows:
         store, page = _page(header, rownum, cells, path)
         if store.strip() == "":
             raise InputError(f"{path}: row {rownum} has an empty STORE_ID (config key 'apply_data')")
@@ -88,8 +91,6 @@ def _build(path: Path) -> dict:
         hashers.setdefault(store, hashlib.sha256()).update(
             page.html.encode("utf-8", "surrogatepass") + b"\0"
         )
-    if header is None:
-        raise InputError(f"{path}: the file is empty (no header row; config key 'apply_data')")
     for store, entry in stores.items():
         entry["sha256"] = hashers[store].hexdigest()
         if entry["slug"] == "all":
@@ -106,26 +107,7 @@ def load_new_pages(path: str | os.PathLike, store_id: str, index: dict) -> list[
     entry = index["stores"].get(store_id)
     if entry is None:
         return []
-    if path.suffix == ".gz":
-        pages = []
-        for rownum, _off, _len, cells in _records(path):
-            if rownum == 0 or not any(c.strip() for c in cells):
-                continue
-            store, page = _page(header, rownum, cells, path)
-            if store == store_id:
-                pages.append(page)
-        return pages
-    pages = []
-    with open(path, "rb") as handle:
-        for off, length, rownum in entry["spans"]:
-            handle.seek(off)
-            chunk, _ = _decode(handle.read(length))  # same decoding as the index
-            cells = next(csv.reader(io.StringIO(chunk, newline="")))
-            store, page = _page(header, rownum, cells, path)
-            if store != store_id:
-                raise InputError(f"{path} changed while reading (store {store_id!r}); rerun")
-            pages.append(page)
-    return pages
+    return _store_pages(path, header, store_id, entry["spans"])
 
 
 def _heal_hint(store_id: str, store_slug: str, data: str) -> tuple[str, str]:

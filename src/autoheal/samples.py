@@ -160,21 +160,49 @@ def _page(header: _Header, rownum: int, cells: list[str], path: Path) -> tuple[s
     return store, Page(page_id=page_id, html=html, truth=truth, row=rownum)
 
 
+def _data_rows(path: Path, make_header, recoded: list[int] | None = None, *, context: str = ""):
+    """The header (parsed by ``make_header``) and an iterator over the non-blank data rows
+    ``(rownum, offset, length, cells)``; ``context`` is added to the empty-file message."""
+    records = _records(path, recoded)
+    first = next(records, None)
+    if first is None:
+        raise InputError(f"{path}: the file is empty (no header row{context})")
+    if recoded:
+        raise InputError(f"{path}: not a CSV file (the first line is not UTF-8 text)")
+    header = make_header(path, first[3])
+    return header, (row for row in records if any(c.strip() for c in row[3]))
+
+
+def _store_pages(path: Path, header: _Header, store_id: str, spans: list | None) -> list[Page]:
+    """One store's pages in file order: read at their byte spans, or by a full scan (gzip)."""
+    pages = []
+    if spans is None or path.suffix == ".gz":
+        _, rows = _data_rows(path, lambda _path, _names: header)
+        for rownum, _off, _len, cells in rows:
+            store, page = _page(header, rownum, cells, path)
+            if store == store_id:
+                pages.append(page)
+        return pages
+    with open(path, "rb") as handle:
+        for off, length, rownum in spans:
+            handle.seek(off)
+            chunk, _ = _decode(handle.read(length))  # same decoding as the index scan
+            cells = next(csv.reader(io.StringIO(chunk, newline="")))
+            store, page = _page(header, rownum, cells, path)
+            if store != store_id:
+                raise InputError(f"{path} changed while reading (store {store_id!r}); rerun")
+            pages.append(page)
+    return pages
+
+
 def read_stores(path: str | os.PathLike) -> dict[str, list[Page]]:
     """All pages of the CSV grouped by STORE_ID, in file order (duplicates kept)."""
     path = Path(path)
     stores: dict[str, list[Page]] = {}
-    header = None
-    for rownum, _off, _len, cells in _records(path):
-        if header is None:
-            header = _header(path, cells)
-            continue
-        if not any(c.strip() for c in cells):
-            continue
+    header, rows = _data_rows(path, _header)
+    for rownum, _off, _len, cells in rows:
         store, page = _page(header, rownum, cells, path)
         stores.setdefault(store, []).append(page)
-    if header is None:
-        raise InputError(f"{path}: the file is empty (no header row)")
     return stores
 
 
@@ -215,19 +243,12 @@ def store_index(path: str | os.PathLike, cache_dir: str | os.PathLike | None = N
 
 
 def _build_index(path: Path) -> dict:
-    header = None
     stores: dict[str, dict] = {}
     hashers: dict[str, object] = {}
     distinct: dict[str, set] = {}
     recoded: list[int] = []
-    for rownum, off, length, cells in _records(path, recoded):
-        if header is None:
-            if recoded:
-                raise InputError(f"{path}: not a CSV file (the first line is not UTF-8 text)")
-            header = _header(path, cells)
-            continue
-        if not any(c.strip() for c in cells):
-            continue
+    header, rows = _data_rows(path, _header, recoded)
+    for rownum, off, length, cells in rows:
         if len(cells) != len(header.names):
             _page(header, rownum, cells, path)  # raises the error that names the row
         store, html = cells[header.store_col], cells[header.dom_col]
@@ -241,8 +262,6 @@ def _build_index(path: Path) -> dict:
         hasher.update(len(row).to_bytes(8, "big") + row)
         if html.strip():
             distinct.setdefault(store, set()).add(hash(html))  # counting only, in this process
-    if header is None:
-        raise InputError(f"{path}: the file is empty (no header row)")
     if not stores:
         raise InputError(f"{path}: the header is there but there are no data rows")
     _check_slugs(path, stores)
@@ -271,23 +290,12 @@ def _check_slugs(path: Path, stores: dict[str, dict]) -> None:
 def load_store(path: str | os.PathLike, store_id: str, index: dict | None = None) -> list[Page]:
     """The pages of one store, reading only its rows when the index has their byte spans."""
     path = Path(path)
-    if index is None or path.suffix == ".gz":
+    if index is None:
         return read_stores(path).get(store_id, [])
-    header = _header(path, index["header"])
     entry = index["stores"].get(store_id)
     if entry is None:
         return []
-    pages = []
-    with open(path, "rb") as handle:
-        for off, length, rownum in entry["spans"]:
-            handle.seek(off)
-            chunk, _ = _decode(handle.read(length))
-            cells = next(csv.reader(io.StringIO(chunk, newline="")))
-            store, page = _page(header, rownum, cells, path)
-            if store != store_id:
-                raise InputError(f"{path} changed while reading (store {store_id!r}); rerun")
-            pages.append(page)
-    return pages
+    return _store_pages(path, _header(path, index["header"]), store_id, entry["spans"])
 
 
 def dedupe_pages(pages: list[Page]) -> tuple[list[Page], list[dict]]:
