@@ -207,9 +207,9 @@ def heal_store(
                 cache.put(key, done)
         _write_iteration(it_dir, done, system, prompt, model, n, samples["store_id"])
         train_eval = done["train"]
-        failures = (
-            failures_of(train_eval, train, types, fragment=_fragment_fn()) if done["script"] else []
-        )
+        # Failures (with page fragments, the costly part) only feed the next iteration's prompt.
+        needed = done["script"] and n < max_iterations
+        failures = failures_of(train_eval, train, types, fragment=_fragment_fn()) if needed else []
         prev = {
             "script": done["script"],
             "train": train_eval,
