@@ -23,8 +23,8 @@ from autoheal.synth import synthesize
 
 FIELDS = ["ORDER_ID", "SUBTOTAL", "TOTAL", "ORDER_DATE"]
 CANARIES = {
-    "ANTHROPIC_API_KEY": "sk-ant-FAULTCANARY-0d9c8b7a6f",
-    "OPENAI_API_KEY": "sk-openai-FAULTCANARY-5e4d3c2b1a",
+    "ANTHROPIC_API_KEY": "fake-anthropic-FAULTCANARY-0d9c8b7a6f",
+    "OPENAI_API_KEY": "fake-openai-FAULTCANARY-5e4d3c2b1a",
     "GEMINI_API_KEY": "gemini-FAULTCANARY-9a8b7c6d5e",
 }
 VENDOR_OF = {"claude_fast": "anthropic", "openai_fast": "openai", "gemini_fast": "gemini"}

@@ -23,8 +23,8 @@ from autoheal.synth import synthesize
 pytestmark = pytest.mark.slow
 
 CANARIES = {
-    "ANTHROPIC_API_KEY": "sk-ant-CANARY-7f3e9a1b2c",
-    "OPENAI_API_KEY": "sk-openai-CANARY-4d5e6f7a8b",
+    "ANTHROPIC_API_KEY": "fake-anthropic-CANARY-7f3e9a1b2c",
+    "OPENAI_API_KEY": "fake-openai-CANARY-4d5e6f7a8b",
     "GEMINI_API_KEY": "gemini-CANARY-1a2b3c4d5e",
 }
 MODELS = {"claude_fast": "anthropic", "openai_fast": "openai", "gemini": "gemini"}

@@ -54,8 +54,8 @@ REQUIRE_ENV = (
 )
 CANARY = "CANARY-" + "7f3a9c"
 CANARY_ENV = {
-    "ANTHROPIC_API_KEY": f"sk-ant-{CANARY}-anthropic",
-    "OPENAI_API_KEY": f"sk-{CANARY}-openai",
+    "ANTHROPIC_API_KEY": f"fake-anthropic-{CANARY}-anthropic",
+    "OPENAI_API_KEY": f"fake-openai-{CANARY}",
     "GEMINI_API_KEY": f"{CANARY}-gemini",
 }
 MINI_INIT = (

@@ -30,8 +30,8 @@ from autoheal.models import (
 from autoheal.models.retry import classify, retry_after
 
 KEYS = {
-    "ANTHROPIC_API_KEY": "sk-ant-TESTKEY-anthropic-0123456789",
-    "OPENAI_API_KEY": "sk-TESTKEY-openai-0123456789",
+    "ANTHROPIC_API_KEY": "fake-anthropic-TESTKEY-anthropic-0123456789",
+    "OPENAI_API_KEY": "fake-TESTKEY-openai-0123456789",
     "GEMINI_API_KEY": "AIza-TESTKEY-gemini-0123456789",
 }
 KEY_OF = {"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}

@@ -241,11 +241,11 @@ def test_output_is_capped(monkeypatch, tmp_path):
 
 
 def test_environment_is_scrubbed(monkeypatch, tmp_path, tier):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "fake-test-secret")
     body = "import os\ndef extract(html):\n    return {k: v for k, v in os.environ.items()}\n"
     with _sandbox(monkeypatch, tier, _script(tmp_path, body)) as box:
         env = box.extract("x").value
-    assert "OPENAI_API_KEY" not in env and "sk-test-secret" not in env.values()
+    assert "OPENAI_API_KEY" not in env and "fake-test-secret" not in env.values()
     assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PWD"}
 
 
