@@ -154,6 +154,14 @@ def interrupt_and_resume(tmp_path, reference: Reference, how: list[str], seed: i
         for attempt, kind in enumerate(how):
             delay = rng.uniform(1.5, max(3.0, 0.5 * reference.seconds))
             proc = start(work, TARGET, "--configfile", config, log=work / f"attempt{attempt}.out")
+            # Count the delay from when the run holds its lock: Snakemake's start-up time varies
+            # by machine (an installed SLURM client with no controller adds ~9 s to every start).
+            locks = work / ".snakemake" / "locks"
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline and not (
+                locks.exists() and any(locks.iterdir())
+            ):
+                time.sleep(0.05)
             try:
                 proc.wait(timeout=delay)
                 report["kills"].append((kind, round(delay, 2), "finished before the kill"))
@@ -446,7 +454,7 @@ def test_a_second_run_on_the_same_directory_is_refused_with_the_lock_message(tmp
     def special(vendor, store, iteration):
         if iteration == 0 and not started:
             started.append(1)
-            return hang(6)
+            return hang(25)  # longer than any Snakemake start-up of the second run
         return None
 
     servers = Servers(info, special=special)
