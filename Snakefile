@@ -5,9 +5,7 @@ configfile: "config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/samples.smk"
 include: "rules/heal.smk"
-include: "rules/select.smk"
 include: "rules/summary.smk"
 include: "rules/apply.smk"
 include: "rules/report.smk"

@@ -1,7 +1,5 @@
 """Parse-time helpers: config validation, the store index, target lists and input functions."""
 
-import re
-
 from autoheal.cascade import RUNG_NAMES, heal_models, lower_rungs, rung
 from autoheal.config import check_config, check_keys
 from autoheal.samples import index_warnings, select_stores, skip_reason, store_index
@@ -27,7 +25,6 @@ ITERATIONS = list(range(config["max_iterations"] + 1))
 
 wildcard_constraints:
     store="[a-z0-9][a-z0-9._-]*",
-    model="|".join(re.escape(m) for m in MODELS),
 
 
 def is_skipped(store):
@@ -41,33 +38,42 @@ def get_store_entry(wildcards):
     return {"store_id": entry["store_id"], "sha256": entry["sha256"]}
 
 
-def get_gate(wildcards):
-    """Train results of the cheaper rungs that decide whether this model runs (cascade)."""
-    lower = lower_rungs(wildcards.model, config["models"], REGISTRY, config["cascade"])
-    return expand(
-        "results/stores/{store}/{model}/iter{iter}/train.json",
-        store=wildcards.store,
-        model=lower,
-        iter=ITERATIONS,
-    )
-
-
-# Prompt templates: plain inputs (no input function; evaluated once, not once per job).
+# Prompt templates: plain inputs (evaluated once, not once per job).
 TEMPLATES = {"base": "prompts/base.md", "first": "prompts/first.md"}
 if config["max_iterations"] > 0:
     TEMPLATES["improve"] = "prompts/improve.md"
 
 
-def get_candidates(wildcards):
-    """One file per producing job (the last iteration's test.json of each model, and the
-    baseline's): every output of a job exists once one does, and fewer inputs keep planning
-    cheap at 10,000 stores.  select_best reads all iterations from the directories."""
-    if is_skipped(wildcards.store):
-        return []
-    store, last = wildcards.store, ITERATIONS[-1]
-    files = [f"results/stores/{store}/{model}/iter{last}/test.json" for model in MODELS]
-    files.append(f"results/stores/{store}/baseline/iter0/test.json")
-    return files
+def get_heal_inputs(wildcards):
+    """The CSV (ancient: the store's content hash, a param, decides reruns) and the prompt
+    templates, which a skipped store does not read (so editing them never reruns it)."""
+    inputs = {"data": ancient(config["data"]), "layout": LAYOUT}
+    if not is_skipped(wildcards.store):
+        inputs.update(TEMPLATES)
+    return inputs
+
+
+LAYOUT = "results/stores/layout.json"  # written by rule record_layout
+
+
+def get_iteration_targets():
+    """Each (model, iteration)'s test.json of one store, and the baseline's."""
+    # ("baseline" is autoheal.heal.BASELINE, spelled out: importing heal costs parse time)
+    pairs = [("baseline", 0)] + [(m, n) for m in MODELS for n in ITERATIONS]
+    return [f"results/stores/{{store}}/{m}/iter{n}/test.json" for m, n in pairs]
+
+
+# Registry entries in run order (cheapest rung first) and, per model, the cheaper models
+# whose train results may let it skip a store (the cost cascade, autoheal.cascade).
+MODEL_ENTRIES = {
+    m: REGISTRY[m] for m in sorted(MODELS, key=lambda m: rung(REGISTRY[m]))
+}
+GATES = {
+    m: lower_rungs(m, config["models"], REGISTRY, config["cascade"])
+    for m in MODEL_ENTRIES
+}
+# A store job holds one llm_calls unit (the --resources cap) only when a model calls an API.
+LLM_CALLS = int(any(REGISTRY[m].get("provider") != "synth" for m in MODELS))
 
 
 def get_sandbox_options():

@@ -1,33 +1,57 @@
 rule heal_store:
-    """Generate, run and improve one model's script for one store (all iterations)."""
+    """One store's whole chain in one job: split its pages into train and test (autoheal.samples),
+    heal with every model, cheapest cascade rung first (autoheal.heal), select the best on test
+    (autoheal.select).  One job per store keeps planning within budget at 10,000 stores
+    (README, *Scale*); every (model, iteration) still has its own file target."""
     input:
-        **TEMPLATES,
-        samples="results/stores/{store}/samples.json",
-        gate=get_gate,
-    # Declared per iteration: train.json and test.json (prompt.txt and script.py are written
-    # beside them, undeclared: fewer output files keep planning within budget, README *Scale*).
+        unpack(get_heal_inputs),
+    # Declared: samples.json, best.json and each iteration's test.json (train.json, prompt.txt,
+    # script.py and the final script are written beside them, undeclared: every declared file
+    # costs planning time).
     output:
-        train=expand(
-            "results/stores/{{store}}/{{model}}/iter{iter}/train.json", iter=ITERATIONS
-        ),
-        test=expand(
-            "results/stores/{{store}}/{{model}}/iter{iter}/test.json", iter=ITERATIONS
-        ),
+        samples="results/stores/{store}/samples.json",
+        iterations=get_iteration_targets(),
+        best="results/stores/{store}/best.json",
     log:
-        "logs/heal_store/{store}/{model}.log",
+        "logs/heal_store/{store}.log",
     benchmark:
-        "benchmarks/heal_store/{store}/{model}.tsv"
+        "benchmarks/heal_store/{store}.tsv"
     conda:
         "../envs/autoheal.yaml"
     resources:
-        llm_calls=1,
+        llm_calls=LLM_CALLS,
     params:
-        entry=lambda wildcards: config["model_registry"][wildcards.model],
-        max_iterations=config["max_iterations"],
-        min_pass_rate=config["min_pass_rate"],
-        prompt_examples=config["prompt_examples"],
-        prompt_page_tokens=config["prompt_page_tokens"],
-        sandbox=get_sandbox_options(),
+        store=get_store_entry,
+        fields=config["fields"],
+        test_fraction=config["test_fraction"],
+        min_samples=config["min_samples_per_store"],
+        models=MODEL_ENTRIES,  # a skipped store writes placeholders for each model
+        gates=unless_skipped(GATES),
+        rungs=unless_skipped(get_rungs()),
+        max_iterations=config["max_iterations"],  # also in LAYOUT, see rule record_layout
+        min_pass_rate=unless_skipped(config["min_pass_rate"]),
+        prompt_examples=unless_skipped(config["prompt_examples"]),
+        prompt_page_tokens=unless_skipped(config["prompt_page_tokens"]),
+        sandbox=unless_skipped(get_sandbox_options()),
         cache_dir=config["cache_dir"],
     script:
         "../scripts/heal_store.py"
+
+
+rule record_layout:
+    """Record which (model, iteration) files every store job declares.
+
+    A store job whose declared files grow (a model added, max_iterations raised) is not rerun by
+    Snakemake's params trigger, which gives up when an output has no metadata yet, nor by the
+    missing files, which nothing downstream asks for. This job's params are the layout; when
+    they change it rewrites the file every store job reads, so every store job reruns."""
+    output:
+        LAYOUT,
+    log:
+        "logs/record_layout.log",
+    conda:
+        "../envs/autoheal.yaml"
+    params:
+        layout={"models": list(MODEL_ENTRIES), "iterations": ITERATIONS},
+    script:
+        "../scripts/record_layout.py"

@@ -1,30 +1,47 @@
-"""heal_store: the prompt -> script -> evaluation loop of one (store, model)."""
+"""heal_store: one store's chain -- split its pages, heal with every model, select the best."""
 
 from pathlib import Path
 
-from autoheal.cascade import gate
 from autoheal.heal import heal_store
-from autoheal.io import read_json
+from autoheal.io import atomic_write_json
 from autoheal.logs import log_to
 from autoheal.prompts import Templates
+from autoheal.samples import build_samples, load_store, store_index
+from autoheal.select import write_best
 
 log = log_to(snakemake.log[0])
-inputs = snakemake.input
-cascade_skip = gate([read_json(p) for p in inputs.gate], snakemake.params.min_pass_rate)
-templates = Templates.load(inputs.base, inputs.first, inputs.get("improve", inputs.first))
-records = heal_store(
-    read_json(inputs.samples),
-    model=snakemake.wildcards.model,
-    entry=snakemake.params.entry,
-    templates=templates,
-    out_dir=Path(snakemake.output.train[0]).parent.parent,
-    max_iterations=snakemake.params.max_iterations,
-    min_pass_rate=snakemake.params.min_pass_rate,
-    cache_dir=snakemake.params.cache_dir,
-    sandbox_options=snakemake.params.sandbox,
-    prompt_examples=snakemake.params.prompt_examples,
-    page_tokens=snakemake.params.prompt_page_tokens,
-    cascade_skip=cascade_skip,
+inputs, params = snakemake.input, snakemake.params
+store_id = params.store["store_id"]
+index = store_index(inputs.data, params.cache_dir)
+samples = build_samples(
+    load_store(inputs.data, store_id, index),
+    store_id=store_id,
+    fields=index["fields"],
+    test_fraction=params.test_fraction,
+    min_samples=params.min_samples,
+    configured_types=params.fields,
 )
-for record in records:
-    log.info("%s", record)
+log.info("store %r: %d rows, %d train, %d test, skipped=%s", store_id, samples["rows"],
+         len(samples["train"]), len(samples["test"]), samples["skipped"])
+atomic_write_json(snakemake.output.samples, samples)
+if "base" in inputs.keys():
+    templates = Templates.load(inputs.base, inputs.first, inputs.get("improve", inputs.first))
+else:  # a skipped store reads no prompt, so editing one never reruns it
+    templates = Templates("", "", "")
+best = heal_store(
+    samples,
+    models=params.models,
+    gates=params.gates or {},  # gates, rungs and the loop settings are None for a skipped store
+    templates=templates,
+    store_dir=Path(snakemake.output.samples).parent,
+    final_dir="results/final",
+    max_iterations=params.max_iterations,
+    min_pass_rate=params.min_pass_rate or 0.0,
+    rungs=params.rungs,
+    cache_dir=params.cache_dir,
+    sandbox_options=params.sandbox,
+    prompt_examples=params.prompt_examples,
+    page_tokens=params.prompt_page_tokens,
+)
+log.info("store %r: %s, best=%s", store_id, best["status"], (best["best"] or {}).get("final_script"))
+write_best(best, snakemake.output.best)

@@ -313,7 +313,7 @@ def test_a_write_killed_half_way_leaves_the_old_file_not_a_partial_one(tmp_path)
 @pytest.mark.slow
 def test_a_job_killed_mid_loop_is_rerun_not_taken_as_done(tmp_path):
     """Iteration 0 of (store, claude_fast) is written, iteration 1's model call hangs: kill -9
-    everything.  The half-written job's outputs are not taken as done: the rerun (after
+    everything.  The half-written store job's outputs are not taken as done: the rerun (after
     --unlock) plans that job again and restores iteration 0 from the iteration cache."""
     work = copy_workflow(tmp_path / "project")
     info = small_demo(work / "data.csv", ["brightleaf_garden"])
@@ -341,12 +341,12 @@ def test_a_job_killed_mid_loop_is_rerun_not_taken_as_done(tmp_path):
         no_partial_outputs(work)
         sm(work, "--unlock", TARGET, "--configfile", config)
         dry = sm(work, "-n", TARGET, "--configfile", config)
-        assert "heal_store" in dry.stdout and "model=claude_fast" in dry.stdout
+        assert "heal_store" in dry.stdout and "store=brightleaf_garden" in dry.stdout
         before = servers.count
         sm(work, TARGET, "--configfile", config)
         assert servers.count == before + 1  # only the call that never got its answer
-        log = (work / "logs" / "heal_store" / "brightleaf_garden" / "claude_fast.log").read_text()
-        assert "iteration 0:" in log and "(restored)" in log
+        log = (work / "logs" / "heal_store" / "brightleaf_garden.log").read_text()
+        assert "claude_fast iteration 0:" in log and "(restored)" in log
         assert (iter_dir / "iter1" / "test.json").exists()
     finally:
         servers.stop()

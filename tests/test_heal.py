@@ -9,7 +9,7 @@ import pytest
 
 from autoheal import models
 from autoheal.cascade import gate, heal_models, lower_rungs
-from autoheal.heal import heal_store
+from autoheal.heal import heal_model
 from autoheal.models import FakeModel
 from autoheal.page import Page
 from autoheal.prompts import Templates
@@ -61,7 +61,7 @@ def fake(monkeypatch):
 
 def heal(samples, tmp_path, fake, replies, max_iterations=1, **kw):
     fake["replies"] = list(replies)
-    records = heal_store(samples, model="fake", entry={}, templates=TEMPLATES, out_dir=tmp_path / "fake",
+    records = heal_model(samples, model="fake", entry={}, templates=TEMPLATES, out_dir=tmp_path / "fake",
                          max_iterations=max_iterations, min_pass_rate=70.0, cache_dir=tmp_path / "cache",
                          sandbox_options=SANDBOX, **kw)
     return records, fake.get("model")
@@ -122,7 +122,7 @@ def test_iteration_cache_restores_unchanged_iterations_without_calls(samples, tm
 
 
 def test_cascade_skip_makes_no_call(samples, tmp_path, fake):
-    records, model = heal(samples, tmp_path, fake, [GOOD], cascade_skip="cascade: synth healed it")
+    records, model = heal(samples, tmp_path, fake, [GOOD], skip="cascade: synth healed it")
     assert model is None or model.call_count == 0
     assert all(r["status"] == "cascade_skipped" for r in records)
     assert load(tmp_path, 0)["generation"]["calls"] == 0
@@ -130,7 +130,7 @@ def test_cascade_skip_makes_no_call(samples, tmp_path, fake):
 
 def test_selection_prefers_test_correctness_then_latency_never_baseline(samples, tmp_path, fake):
     heal(samples, tmp_path, fake, [WRONG_SUBTOTAL, GOOD])
-    base = heal_store(samples, model="baseline", entry=None, templates=TEMPLATES, out_dir=tmp_path / "baseline",
+    base = heal_model(samples, model="baseline", entry=None, templates=TEMPLATES, out_dir=tmp_path / "baseline",
                       max_iterations=0, min_pass_rate=70.0, sandbox_options=SANDBOX)
     assert base[0]["status"] == "ok"
     doc = select_best(samples, {"fake": tmp_path / "fake", "baseline": tmp_path / "baseline"},
@@ -174,3 +174,62 @@ def test_a_deleted_iteration_file_is_a_missing_candidate_not_a_crash(samples, tm
     assert statuses == {0: "ok", 1: "missing"}
     assert doc["best"]["iteration"] == 0
     assert "--forcerun heal_store" in doc["candidates"][1]["reason"]
+
+
+# ----------------------------------------------------------- one store, every model, one job
+@pytest.fixture
+def fleet(monkeypatch):
+    """A fake model per name, each with its own default reply; records which were built."""
+    built: dict[str, FakeModel] = {}
+    replies: dict[str, str] = {}
+
+    def get_model(name, entry, *, cache_dir=None, retry=None):
+        built[name] = FakeModel(default=replies[name], name=name)
+        return built[name]
+
+    monkeypatch.setattr(models, "get_model", get_model)
+    return built, replies
+
+
+def heal_whole_store(samples, tmp_path, order, gates, rungs=None):
+    from autoheal.heal import heal_store
+
+    return heal_store(samples, models={m: {"provider": "fake"} for m in order}, gates=gates,
+                      templates=TEMPLATES, store_dir=tmp_path / "store", final_dir=tmp_path / "final",
+                      max_iterations=1, min_pass_rate=70.0, rungs=rungs, cache_dir=tmp_path / "cache",
+                      sandbox_options=SANDBOX)
+
+
+def test_heal_store_skips_a_costlier_model_once_a_cheaper_one_healed_train(samples, tmp_path, fleet):
+    built, replies = fleet
+    replies.update(fast=GOOD, capable=GOOD)
+    doc = heal_whole_store(samples, tmp_path, ["fast", "capable"], {"fast": [], "capable": ["fast"]},
+                           rungs={"fast": "fast", "capable": "capable"})
+    assert built["fast"].call_count == 1 and "capable" not in built  # gated: never even built
+    assert doc["best"]["model"] == "fast" and doc["rung"] == "fast" and doc["status"] == "healed"
+    statuses = {(r["model"], r["iteration"]): r["status"] for r in doc["candidates"]}
+    assert statuses == {("baseline", 0): "ok", ("fast", 0): "ok", ("fast", 1): "stopped",
+                        ("capable", 0): "cascade_skipped", ("capable", 1): "cascade_skipped"}
+    assert doc["calls_saved"] == 1
+    assert [p.name for p in (tmp_path / "final").iterdir()] == [f"final_{samples['slug']}_fast_iter0.py"]
+
+
+def test_heal_store_runs_the_costlier_model_where_the_cheaper_one_failed(samples, tmp_path, fleet):
+    built, replies = fleet
+    replies.update(fast=WRONG_SUBTOTAL, capable=GOOD)
+    doc = heal_whole_store(samples, tmp_path, ["fast", "capable"], {"fast": [], "capable": ["fast"]})
+    assert built["fast"].call_count == 2 and built["capable"].call_count == 1
+    assert doc["best"]["model"] == "capable" and doc["calls_saved"] == 0
+
+
+def test_heal_store_of_a_skipped_store_writes_every_declared_file_and_calls_nothing(tmp_path, fleet):
+    built, replies = fleet
+    replies.update(fast=GOOD)
+    lonely = build_samples(make_pages(1), store_id="Lonely", fields=["ORDER_ID", "SUBTOTAL"],
+                           test_fraction=0.5, min_samples=2)
+    doc = heal_whole_store(lonely, tmp_path, ["fast"], {})
+    assert built == {} and doc["status"] == "skipped" and doc["candidates"] == []
+    for model, n in [("baseline", 0), ("fast", 0), ("fast", 1)]:
+        test = json.loads((tmp_path / "store" / model / f"iter{n}" / "test.json").read_text())
+        assert test["status"] == "skipped" and "min_samples_per_store" in test["reason"]
+    assert not (tmp_path / "final").exists() or not list((tmp_path / "final").iterdir())

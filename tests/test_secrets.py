@@ -34,7 +34,7 @@ from faultkit import (
 from snakerun import copy_workflow, run
 
 from autoheal.evaluate import evaluate_script, failures_of
-from autoheal.heal import heal_store
+from autoheal.heal import heal_model
 from autoheal.models import FakeModel
 from autoheal.page import Page
 from autoheal.prompts import Templates, first_prompt, improve_prompt
@@ -145,7 +145,7 @@ def test_a_model_that_obeys_the_injection_is_scored_wrong_and_leaks_nothing(tmp_
     samples = build_samples(pages, store_id="hostile", fields=FIELDS, test_fraction=0.5, min_samples=2)
     model = FakeModel(default=fence(reply), name="obedient")
     monkeypatch.setattr("autoheal.models.get_model", lambda *a, **k: model)
-    records = heal_store(samples, model="obedient", entry={"provider": "fake"}, templates=TEMPLATES,
+    records = heal_model(samples, model="obedient", entry={"provider": "fake"}, templates=TEMPLATES,
                          out_dir=tmp_path / "out", max_iterations=1, min_pass_rate=70,
                          cache_dir=tmp_path / "cache", sandbox_options={})
     assert [r["train_all_pct"] for r in records] == [0.0, 0.0]

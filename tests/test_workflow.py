@@ -19,13 +19,9 @@ STORES = {"alpha": 6, "Beta Shop/EU": 6, "gamma": 5, "solo": 1}
 BETA = "beta-shop-eu-b2fe3b97"
 
 
-def store_jobs(slug: str, model_rules=("heal_store",), with_split=True, with_baseline=True):
-    jobs = []
-    if with_split:  # split_store also scores the baseline (with_baseline is kept for callers)
-        jobs.append(("split_store", f"store={slug}"))
-    jobs += [(rule, f"store={slug}, model=synth") for rule in model_rules]
-    jobs.append(("select_best", f"store={slug}"))
-    return jobs
+def store_jobs(slug: str):
+    """One store's chain is one job (split, every model's loop, selection: README *Scale*)."""
+    return [("heal_store", f"store={slug}")]
 
 
 AGGREGATE = [("summarize_results", "")]  # the target is summary.tsv, so no "all" job
@@ -105,8 +101,8 @@ def test_editing_improve_prompt_reruns_only_jobs_reading_it(project):
     path = project / "prompts" / "improve.md"
     path.write_text(path.read_text() + "\nBe careful with currencies.\n")
     expected = []
-    for slug in ("alpha", BETA, "gamma"):
-        expected += store_jobs(slug, with_split=False, with_baseline=False)
+    for slug in ("alpha", BETA, "gamma"):  # not solo: a skipped store reads no prompt
+        expected += store_jobs(slug)
     assert planned(project, "results/summary.tsv") == sorted(expected + AGGREGATE)
 
 
@@ -118,26 +114,20 @@ def test_raising_max_iterations_runs_only_new_iterations(project):
     before = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*") if p.is_file()}
     assert "stopped" not in (store_dir / "iter1" / "train.json").read_text()
     assert not (store_dir / "iter2").exists()
+    # Every store gains declared iteration files (record_layout notes the new layout), so every
+    # store job reruns (the skipped solo just writes placeholders); finished iterations come
+    # back from the iteration cache.
+    expected = sum((store_jobs(s) for s in ("alpha", BETA, "gamma", "solo")), [("record_layout", "")])
     assert planned(project, "results/summary.tsv", "--config", "max_iterations=2") == sorted(
-        [
-            (r, w)
-            for r, w in sum(
-                (
-                    store_jobs(s, with_split=False, with_baseline=False)
-                    for s in ("alpha", BETA, "gamma")
-                ),
-                [],
-            )
-        ]
-        + AGGREGATE
+        expected + AGGREGATE
     )
     run(project, "results/summary.tsv", "--config", "max_iterations=2")
     after = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*") if p.is_file()}
     for name, content in before.items():
         assert after[name] == content, f"{name} changed although its iteration did not"
     assert (store_dir / "iter2" / "test.json").exists()
-    log = (project / "logs" / "heal_store" / "alpha" / "synth.log").read_text()
-    restored = [line for line in log.splitlines() if "(restored)" in line]
+    log = (project / "logs" / "heal_store" / "alpha.log").read_text()
+    restored = [line for line in log.splitlines() if "synth iteration" in line and "(restored)" in line]
     assert [line.split("synth ")[1][:11] for line in restored] == ["iteration 0", "iteration 1"]
     assert "synth iteration 2:" in log and "iteration 2: generated" in log
     assert planned(project, "results/summary.tsv", "--config", "max_iterations=2") == []
@@ -148,7 +138,20 @@ def test_single_store_target_builds_only_that_store(built, tmp_path):
     shutil.copy2(built[0] / "data.csv", work / "data.csv")
     shutil.copy2(built[0] / "config.yaml", work / "config.yaml")
     jobs = planned(work, "results/stores/alpha/best.json")
-    assert jobs == sorted(store_jobs("alpha"))
+    assert jobs == sorted(store_jobs("alpha") + [("record_layout", "")])
+
+
+def test_single_store_target_sees_a_new_model(project):
+    """Adding a model adds declared files that nothing downstream asks for: record_layout is
+    what makes the store job rerun, for a single-store target too."""
+    (project / "two.yaml").write_text(
+        "models: [synth, synth2]\nmodel_registry:\n  synth2: {provider: synth, model: synth, tier: fast,"
+        " max_output_tokens: 0, temperature: 0.0, price_input_per_mtok: 0.0, price_output_per_mtok: 0.0}\n"
+    )
+    jobs = planned(project, "results/stores/alpha/best.json", "--configfile", "two.yaml")
+    assert jobs == sorted(store_jobs("alpha") + [("record_layout", "")])
+    run(project, "results/stores/alpha/best.json", "--configfile", "two.yaml")
+    assert (project / "results" / "stores" / "alpha" / "synth2" / "iter1" / "test.json").exists()
 
 
 @pytest.mark.parametrize(

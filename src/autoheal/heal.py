@@ -1,11 +1,14 @@
-"""Stages 2-4 for one (store, model): prompt -> script -> evaluation, iterated.
+"""Stages 2-4: prompt -> script -> evaluation, iterated, for each model of one store.
 
-One Snakemake job runs the whole loop of a (store, model) and writes every iteration's files
-(``iter{n}/prompt.txt``, ``script.py``, ``train.json``, ``test.json``).  One job per step would
-cost ~1.2 ms of planning and ~16 KB per job (``shared/notes/snakemake.md``): at 10,000 stores x
-2 models x 6 iterations x 3 steps that is minutes and gigabytes before anything runs.  Because
-model replies are cached content-addressed (:mod:`autoheal.models`), rerunning a loop after a
-change repeats no paid call for the iterations whose prompts did not change.
+:func:`heal_model` runs the loop of one (store, model) and writes every iteration's files
+(``iter{n}/prompt.txt``, ``script.py``, ``train.json``, ``test.json``).  :func:`heal_store` is
+what the Snakemake job ``heal_store`` calls: the baseline, then every model, cheapest cascade
+rung first, then the selection (:mod:`autoheal.select`).  One job per store, not per step or
+per model: Snakemake plans each job in ~4 ms and each declared file in ~0.25 ms on this
+machine, so at 10,000 stores the job count decides whether planning takes one minute or four
+(README, *Scale*).  Because model replies are cached content-addressed
+(:mod:`autoheal.models`), rerunning a store after a change repeats no paid call for the
+iterations whose prompts did not change.
 
 Iteration 0 uses the first-inference prompt; iteration n >= 1 the improvement prompt built from
 iteration n-1's script and its train failures.  When iteration n-1 reached ``min_pass_rate``
@@ -13,7 +16,7 @@ on train, iteration n calls no model and is written as ``stopped`` (a copy of n-
 Only train failures are ever shown to a generator; the test split is scored but never shown.
 
 Snakemake deletes a job's outputs before it reruns it, so raising ``max_iterations`` or editing
-the improvement prompt reruns the whole loop job.  Each finished iteration is therefore also
+the improvement prompt reruns the whole store job.  Each finished iteration is therefore also
 kept in an *iteration cache* (``{cache_dir}/iterations``) keyed by everything that determines
 it: the model entry, the full prompt, the pages and labels of both splits, the sandbox options
 and tier, and the version of autoheal's own code.  An unchanged iteration is restored from
@@ -36,7 +39,7 @@ from .io import atomic_write_json, atomic_write_text, read_json
 from .page import Page
 from .prompts import Templates, first_prompt, improve_prompt
 
-__all__ = ["heal_store", "BASELINE"]
+__all__ = ["heal_store", "heal_model", "BASELINE"]
 
 BASELINE = "baseline"
 log = logging.getLogger(__name__)
@@ -127,6 +130,54 @@ class _IterationCache:
 def heal_store(
     samples: dict,
     *,
+    models: dict[str, dict],
+    gates: dict[str, list[str]],
+    templates: Templates,
+    store_dir: str | Path,
+    final_dir: str | Path,
+    max_iterations: int,
+    min_pass_rate: float,
+    rungs: dict[str, str] | None = None,
+    **loop_options,
+) -> dict:
+    """Heal one store with every model and select its best candidate; returns ``best.json``.
+
+    ``models`` maps each model to its registry entry, in the order to run them (cheapest rung
+    first); ``gates[model]`` lists the cheaper models whose train results let ``model`` skip
+    the store (:func:`autoheal.cascade.gate`).  The baseline always runs.  A skipped store
+    (``samples["skipped"]``) gets placeholder iterations, so every declared file exists.
+    ``loop_options`` go to :func:`heal_model` (``cache_dir``, ``sandbox_options``, ...).
+    """
+    from .cascade import gate
+    from .select import select_best
+
+    store_dir = Path(store_dir)
+    skipped = f"store skipped: {samples['skipped']}" if samples["skipped"] else None
+    heal_model(samples, model=BASELINE, entry=None, templates=templates, out_dir=store_dir / BASELINE,
+               max_iterations=0, min_pass_rate=100.0, skip=skipped, skip_status="skipped", **loop_options)
+    for model, entry in models.items():
+        reason = skipped
+        if reason is None and gates.get(model):
+            lower = [read_json(store_dir / m / f"iter{n}" / "train.json")
+                     for m in gates[model] for n in range(max_iterations + 1)]
+            reason = gate(lower, min_pass_rate)
+        heal_model(samples, model=model, entry=entry, templates=templates, out_dir=store_dir / model,
+                   max_iterations=max_iterations, min_pass_rate=min_pass_rate, skip=reason,
+                   skip_status="skipped" if skipped else "cascade_skipped", **loop_options)
+    iterations = {**dict.fromkeys(models, max_iterations), BASELINE: 0}
+    return select_best(
+        samples,
+        {m: store_dir / m for m in iterations},
+        iterations=iterations,
+        final_dir=final_dir,
+        min_pass_rate=min_pass_rate,
+        rungs=rungs,
+    )
+
+
+def heal_model(
+    samples: dict,
+    *,
     model: str,
     entry: dict | None,
     templates: Templates,
@@ -137,20 +188,22 @@ def heal_store(
     sandbox_options: dict | None = None,
     prompt_examples: int = 3,
     page_tokens: int = 8000,
-    cascade_skip: str | None = None,
+    skip: str | None = None,
+    skip_status: str = "cascade_skipped",
 ) -> list[dict]:
-    """Run the heal loop and write every iteration's files under ``out_dir/iter{n}/``.
+    """Run the heal loop of one model and write every iteration's files under ``out_dir/iter{n}/``.
 
-    ``cascade_skip`` (a reason) writes every iteration as ``cascade_skipped`` with no model
-    call (see :mod:`autoheal.cascade`).  Returns one short record per iteration.
+    ``skip`` (a reason) writes every iteration with status ``skip_status`` and no model call:
+    ``cascade_skipped`` when a cheaper rung already healed the store (:mod:`autoheal.cascade`),
+    ``skipped`` for a store that is skipped.  Returns one short record per iteration.
     """
     out_dir = Path(out_dir)
     fields, types = samples["fields"], samples["types"]
     train = [Page.from_json(p) for p in samples["train"]]
     test = [Page.from_json(p) for p in samples["test"]]
-    if cascade_skip:
+    if skip:
         return [
-            _write_skipped(out_dir / f"iter{n}", n, model, samples, train, test, cascade_skip)
+            _write_skipped(out_dir / f"iter{n}", n, model, samples, (train, test), skip, skip_status)
             for n in range(max_iterations + 1)
         ]
     is_baseline = model == BASELINE
@@ -300,16 +353,16 @@ def _write_iteration(it_dir, done, system, prompt, model, n, store_id) -> None:
         atomic_write_json(it_dir / f"{split}.json", {**meta, "split": split, **done[split]})
 
 
-def _write_skipped(it_dir, n, model, samples, train, test, reason) -> dict:
+def _write_skipped(it_dir, n, model, samples, splits, reason, status) -> dict:
     fields = samples["fields"]
     done = {
         "script": None,
-        "generation": {"status": "cascade_skipped", "reason": reason, "calls": 0},
-        "train": empty_evaluation(train, fields, "cascade_skipped", reason),
-        "test": empty_evaluation(test, fields, "cascade_skipped", reason),
+        "generation": {"status": status, "reason": reason, "calls": 0},
+        "train": empty_evaluation(splits[0], fields, status, reason),
+        "test": empty_evaluation(splits[1], fields, status, reason),
     }
     _write_iteration(it_dir, done, "", f"({reason})", model, n, samples["store_id"])
-    return {"model": model, "iteration": n, "status": "cascade_skipped"}
+    return {"model": model, "iteration": n, "status": status}
 
 
 def _write_stopped(

@@ -372,7 +372,7 @@ def build_samples(
     min_samples: int,
     configured_types: dict | None = None,
 ) -> dict:
-    """The per-store samples document written by ``split_store``."""
+    """The per-store samples document (``samples.json``, written by the ``heal_store`` job)."""
     empty = [{"row": p.row, "reason": "empty RAW_DOM"} for p in pages if not p.html.strip()]
     distinct, duplicates = dedupe_pages([p for p in pages if p.html.strip()])
     doc = {
