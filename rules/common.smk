@@ -33,11 +33,6 @@ def is_skipped(store):
     return reason is not None
 
 
-def get_store_entry(wildcards):
-    entry = STORES[wildcards.store]
-    return {"store_id": entry["store_id"], "sha256": entry["sha256"]}
-
-
 # Prompt templates: plain inputs (evaluated once, not once per job).
 TEMPLATES = {"base": "prompts/base.md", "first": "prompts/first.md"}
 if config["max_iterations"] > 0:
@@ -161,6 +156,24 @@ def get_report_inputs(wildcards):
     return inputs
 
 
-def unless_skipped(value):
-    """A param that only matters for stores that are not skipped, so skipped stores never rerun."""
-    return lambda wildcards: None if is_skipped(wildcards.store) else value
+# The heal settings of a store that is not skipped (a skipped store gets None, so changing
+# them never reruns it).
+HEAL_SETTINGS = {
+    "gates": GATES,
+    "rungs": get_rungs(),
+    "min_pass_rate": config["min_pass_rate"],
+    "prompt_examples": config["prompt_examples"],
+    "page_tokens": config["prompt_page_tokens"],
+    "sandbox": get_sandbox_options(),
+}
+
+
+def get_store_params(wildcards):
+    """The store's id and content hash (a change reruns it) and, unless it is skipped, the
+    heal settings: one callable for all of them keeps planning cheap."""
+    entry = STORES[wildcards.store]
+    return {
+        "store_id": entry["store_id"],
+        "sha256": entry["sha256"],
+        "heal": None if is_skipped(wildcards.store) else HEAL_SETTINGS,
+    }

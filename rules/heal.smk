@@ -20,19 +20,14 @@ rule heal_store:
         "../envs/autoheal.yaml"
     resources:
         llm_calls=LLM_CALLS,
+    # Few callables: Snakemake inspects each one's signature for every job (planning time).
     params:
-        store=get_store_entry,
+        store=get_store_params,
         fields=config["fields"],
         test_fraction=config["test_fraction"],
         min_samples=config["min_samples_per_store"],
         models=MODEL_ENTRIES,  # a skipped store writes placeholders for each model
-        gates=unless_skipped(GATES),
-        rungs=unless_skipped(get_rungs()),
         max_iterations=config["max_iterations"],  # also in LAYOUT, see rule record_layout
-        min_pass_rate=unless_skipped(config["min_pass_rate"]),
-        prompt_examples=unless_skipped(config["prompt_examples"]),
-        prompt_page_tokens=unless_skipped(config["prompt_page_tokens"]),
-        sandbox=unless_skipped(get_sandbox_options()),
         cache_dir=config["cache_dir"],
     script:
         "../scripts/heal_store.py"
@@ -44,7 +39,8 @@ rule record_layout:
     A store job whose declared files grow (a model added, max_iterations raised) is not rerun by
     Snakemake's params trigger, which gives up when an output has no metadata yet, nor by the
     missing files, which nothing downstream asks for. This job's params are the layout; when
-    they change it rewrites the file every store job reads, so every store job reruns."""
+    they change it rewrites the file every store job reads, so every store job reruns.
+    """
     output:
         LAYOUT,
     log:
