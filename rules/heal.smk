@@ -33,6 +33,11 @@ rule heal_store:
         "../scripts/heal_store.py"
 
 
+# A one-line file: written by the main process, never submitted to a cluster.
+localrules:
+    record_layout,
+
+
 rule record_layout:
     """Record which (model, iteration) files every store job declares.
 
