@@ -48,7 +48,8 @@ def get_heal_inputs(wildcards):
     return inputs
 
 
-LAYOUT = "results/stores/layout.json"  # written by rule record_layout
+# Written by record_layout; outside results/stores, where a store slug could clash with it.
+LAYOUT = "results/layout.json"
 
 
 def get_iteration_targets():
