@@ -69,7 +69,7 @@ GATES = {
     for m in MODEL_ENTRIES
 }
 # A store job holds one llm_calls unit (the --resources cap) only when a model calls an API.
-LLM_CALLS = int(any(REGISTRY[m].get("provider") != "synth" for m in MODELS))
+LLM_CALLS = int(any(rung(REGISTRY[m]) > 0 for m in MODELS))
 
 
 def get_sandbox_options():
@@ -159,13 +159,14 @@ def get_report_inputs(wildcards):
 
 # The heal settings of a store that is not skipped (a skipped store gets None, so changing
 # them never reruns it).
+# Keys are autoheal.heal.heal_store's keyword arguments.
 HEAL_SETTINGS = {
     "gates": GATES,
     "rungs": get_rungs(),
     "min_pass_rate": config["min_pass_rate"],
     "prompt_examples": config["prompt_examples"],
     "page_tokens": config["prompt_page_tokens"],
-    "sandbox": get_sandbox_options(),
+    "sandbox_options": get_sandbox_options(),
 }
 
 

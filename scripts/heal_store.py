@@ -28,21 +28,15 @@ if "base" in inputs.keys():
     templates = Templates.load(inputs.base, inputs.first, inputs.get("improve", inputs.first))
 else:  # a skipped store reads no prompt, so editing one never reruns it
     templates = Templates("", "", "")
-settings = params.store["heal"] or {}  # None for a skipped store: placeholders only
 best = heal_store(
     samples,
     models=params.models,
-    gates=settings.get("gates", {}),
     templates=templates,
     store_dir=Path(snakemake.output.samples).parent,
     final_dir="results/final",
     max_iterations=params.max_iterations,
-    min_pass_rate=settings.get("min_pass_rate", 0.0),
-    rungs=settings.get("rungs"),
     cache_dir=params.cache_dir,
-    sandbox_options=settings.get("sandbox"),
-    prompt_examples=settings.get("prompt_examples", 3),
-    page_tokens=settings.get("page_tokens", 8000),
+    **(params.store["heal"] or {}),  # None for a skipped store: placeholders only
 )
 log.info("store %r: %s, best=%s", store_id, best["status"], (best["best"] or {}).get("final_script"))
 write_best(best, snakemake.output.best)

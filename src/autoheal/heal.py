@@ -131,12 +131,12 @@ def heal_store(
     samples: dict,
     *,
     models: dict[str, dict],
-    gates: dict[str, list[str]],
     templates: Templates,
     store_dir: str | Path,
     final_dir: str | Path,
     max_iterations: int,
-    min_pass_rate: float,
+    min_pass_rate: float = 0.0,
+    gates: dict[str, list[str]] | None = None,
     rungs: dict[str, str] | None = None,
     **loop_options,
 ) -> dict:
@@ -151,19 +151,22 @@ def heal_store(
     from .cascade import gate
     from .select import select_best
 
+    gates = gates or {}
     store_dir = Path(store_dir)
     skipped = f"store skipped: {samples['skipped']}" if samples["skipped"] else None
     heal_model(samples, model=BASELINE, entry=None, templates=templates, out_dir=store_dir / BASELINE,
                max_iterations=0, min_pass_rate=100.0, skip=skipped, skip_status="skipped", **loop_options)
+    train: dict[str, list[dict]] = {}  # per model, its iterations' train results (for the gates)
     for model, entry in models.items():
         reason = skipped
         if reason is None and gates.get(model):
-            lower = [read_json(store_dir / m / f"iter{n}" / "train.json")
-                     for m in gates[model] for n in range(max_iterations + 1)]
-            reason = gate(lower, min_pass_rate)
-        heal_model(samples, model=model, entry=entry, templates=templates, out_dir=store_dir / model,
-                   max_iterations=max_iterations, min_pass_rate=min_pass_rate, skip=reason,
-                   skip_status="skipped" if skipped else "cascade_skipped", **loop_options)
+            reason = gate([doc for m in gates[model] for doc in train[m]], min_pass_rate)
+        records = heal_model(samples, model=model, entry=entry, templates=templates,
+                             out_dir=store_dir / model, max_iterations=max_iterations,
+                             min_pass_rate=min_pass_rate, skip=reason,
+                             skip_status="skipped" if skipped else "cascade_skipped", **loop_options)
+        train[model] = [{"model": model, "iteration": r["iteration"], "status": r["status"],
+                         "all_pct": r.get("train_all_pct")} for r in records]
     iterations = {**dict.fromkeys(models, max_iterations), BASELINE: 0}
     return select_best(
         samples,
